@@ -1,0 +1,53 @@
+namespace SnapLoader.Runtime;
+
+/// <summary>
+/// One file that SnapLoader.Build moved out of the deployment into the archive.
+/// </summary>
+public sealed class MovedFile
+{
+    /// <summary>Creates the description of a moved file.</summary>
+    /// <param name="relativePath">Path relative to the task root, with forward slashes; also the archive entry name.</param>
+    /// <param name="size">Uncompressed size in bytes.</param>
+    /// <param name="sha256">Lowercase hex SHA-256 of the uncompressed content.</param>
+    /// <param name="kind">Whether the file is a native library or data.</param>
+    /// <param name="soname">The library's ELF SONAME, or <see langword="null"/> when it has none or is not a library.</param>
+    /// <exception cref="ArgumentException"><paramref name="relativePath"/> is empty or rooted, or <paramref name="sha256"/> is not 64 hex digits.</exception>
+    public MovedFile(string relativePath, long size, string sha256, MovedFileKind kind, string? soname = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(relativePath);
+        ArgumentException.ThrowIfNullOrEmpty(sha256);
+        if (relativePath.StartsWith('/') || relativePath.Contains('\\'))
+        {
+            throw new ArgumentException($"'{relativePath}' must be relative to the task root and use forward slashes.", nameof(relativePath));
+        }
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException($"'{sha256}' is not a lowercase hex SHA-256.", nameof(sha256));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+
+        RelativePath = relativePath;
+        Size = size;
+        Sha256 = sha256;
+        Kind = kind;
+        Soname = soname;
+    }
+
+    /// <summary>Path relative to the task root (forward slashes). It is also the file's entry name in the archive.</summary>
+    public string RelativePath { get; }
+
+    /// <summary>Uncompressed size in bytes.</summary>
+    public long Size { get; }
+
+    /// <summary>Lowercase hex SHA-256 of the uncompressed content, compiled into the function at build time.</summary>
+    public string Sha256 { get; }
+
+    /// <summary>Whether the file is a native library or data.</summary>
+    public MovedFileKind Kind { get; }
+
+    /// <summary>The library's ELF SONAME; <see langword="null"/> for data or a library without one.</summary>
+    public string? Soname { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{RelativePath} ({Size:N0} bytes, {Kind})";
+}
