@@ -1,0 +1,110 @@
+using System.Text;
+
+namespace SnapLoader.Build.Tasks.Archive;
+
+/// <summary>
+/// The rules an entry name must follow. They keep every name safe to extract with any tool (no
+/// absolute paths, no climbing out with <c>..</c>) and make a name mean one file on every platform.
+/// </summary>
+internal static class EntryNames
+{
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Checks every name and that no two are equal (ordinal: the runtime and Linux are case-sensitive).
+    /// Returns the encoded names in input order.
+    /// </summary>
+    /// <exception cref="SnapLoaderBuildException">SNAP0012 for a malformed or a repeated name.</exception>
+    public static byte[][] EncodeAll(IReadOnlyList<ArchiveInput> inputs)
+    {
+        var encoded = new byte[inputs.Count][];
+        var firstSource = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs));
+            encoded[i] = Encode(input);
+            if (firstSource.TryGetValue(input.EntryName, out var other))
+            {
+                throw new SnapLoaderBuildException(
+                    ErrorCodes.DuplicateEntryName,
+                    $"Archive entry name '{input.EntryName}' is given twice: for '{other}' and for '{input.SourcePath}'. Each file needs its own name in the archive.",
+                    input.SourcePath);
+            }
+            firstSource.Add(input.EntryName, input.SourcePath);
+        }
+        return encoded;
+    }
+
+    /// <summary>Why <paramref name="name"/> is not a valid entry name, or null when it is.</summary>
+    public static string? Problem(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return "is empty";
+        }
+        if (name.Contains('\\'))
+        {
+            return "contains a backslash; entry names use forward slashes";
+        }
+        if (name[0] == '/')
+        {
+            return "starts with '/'; entry names are relative";
+        }
+        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0]))
+        {
+            return "starts with a drive letter; entry names are relative";
+        }
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                return "contains a control character";
+            }
+        }
+        foreach (var segment in name.Split('/'))
+        {
+            if (segment.Length == 0)
+            {
+                return "has an empty segment (a doubled or trailing '/')";
+            }
+            if (segment is "." or "..")
+            {
+                return $"has a '{segment}' segment";
+            }
+        }
+        return null;
+    }
+
+    private static byte[] Encode(ArchiveInput input)
+    {
+        var problem = Problem(input.EntryName);
+        byte[]? bytes = null;
+        if (problem is null)
+        {
+            try
+            {
+                bytes = s_strictUtf8.GetBytes(input.EntryName);
+            }
+            catch (EncoderFallbackException)
+            {
+                problem = "is not valid Unicode (a lone surrogate)";
+            }
+        }
+        if (bytes is { Length: > ushort.MaxValue })
+        {
+            problem = $"is {bytes.Length} bytes long in UTF-8; ZIP allows {ushort.MaxValue}";
+        }
+        if (problem is not null)
+        {
+            // SNAP0012 covers both name faults in README's table: the fix is the same (rename or exclude the file).
+            throw new SnapLoaderBuildException(
+                ErrorCodes.DuplicateEntryName,
+                $"Archive entry name '{input.EntryName}' (for '{input.SourcePath}') {problem}.",
+                input.SourcePath);
+        }
+        return bytes!;
+    }
+
+    /// <summary>True when every byte is ASCII, so the name needs no UTF-8 flag.</summary>
+    public static bool IsAscii(byte[] encodedName) => Ascii.IsValid(encodedName);
+}

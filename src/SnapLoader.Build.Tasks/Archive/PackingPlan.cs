@@ -1,0 +1,86 @@
+namespace SnapLoader.Build.Tasks.Archive;
+
+/// <summary>
+/// Splits the inputs into jobs, in the caller's order so the writer can append entries as soon as
+/// their jobs finish and scratch files live only briefly:
+/// <list type="bullet">
+/// <item>stored: one job that hashes the file (the writer copies it later);</item>
+/// <item>zstd: one job that hashes and compresses the file in the same pass, with zstd's own threads
+/// for large files;</item>
+/// <item>deflate: one hashing job plus one job per piece, so one large file keeps every worker busy.</item>
+/// </list>
+/// </summary>
+internal sealed class PackingPlan
+{
+    private PackingPlan(IReadOnlyList<PlannedEntry> entries, IReadOnlyList<PackingJob> jobs, long totalBytes)
+    {
+        Entries = entries;
+        Jobs = jobs;
+        TotalBytes = totalBytes;
+    }
+
+    public IReadOnlyList<PlannedEntry> Entries { get; }
+
+    public IReadOnlyList<PackingJob> Jobs { get; }
+
+    /// <summary>Bytes of source the progress counts: each source byte once.</summary>
+    public long TotalBytes { get; }
+
+    /// <summary>True when some job writes scratch files (anything but stored entries).</summary>
+    public bool NeedsScratch => Entries.Any(e => e.PartPaths.Length > 0);
+
+    public static PackingPlan Create(
+        IReadOnlyList<ArchiveInput> inputs,
+        byte[][] encodedNames,
+        long[] sizes,
+        PackingContext context)
+    {
+        var entries = new List<PlannedEntry>(inputs.Count);
+        var jobs = new List<PackingJob>();
+        var requested = ArchiveCompressionLevels.ZipMethod(context.Compression);
+        long total = 0;
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var size = sizes[i];
+            total += size;
+
+            // An empty file cannot shrink; storing it spares readers an empty compressed stream.
+            var method = size == 0 ? ZipFormat.MethodStored : requested;
+            var pieces = method == ZipFormat.MethodDeflate
+                ? (int)((size + context.Settings.DeflatePieceSize - 1) / context.Settings.DeflatePieceSize)
+                : method == ZipFormat.MethodZstd ? 1 : 0;
+            var parts = new string[pieces];
+            for (var k = 0; k < pieces; k++)
+            {
+                parts[k] = context.PartPath(i, k);
+            }
+            var entry = new PlannedEntry(i, inputs[i], encodedNames[i], size, method, parts);
+            entries.Add(entry);
+
+            switch (method)
+            {
+                case ZipFormat.MethodZstd:
+                    Add(jobs, entry, token => PackingJobs.HashAndCompressZstd(entry, context, token));
+                    break;
+                case ZipFormat.MethodDeflate:
+                    Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
+                    for (var k = 0; k < pieces; k++)
+                    {
+                        var piece = k;
+                        Add(jobs, entry, token => PackingJobs.CompressDeflatePiece(entry, piece, context, token));
+                    }
+                    break;
+                default:
+                    Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: true, token));
+                    break;
+            }
+        }
+        return new PackingPlan(entries, jobs, total);
+    }
+
+    private static void Add(List<PackingJob> jobs, PlannedEntry entry, Action<CancellationToken> work)
+    {
+        entry.AddJob();
+        jobs.Add(new PackingJob(entry, work));
+    }
+}

@@ -1,0 +1,93 @@
+using SnapLoader.Build.Tasks.Archive;
+
+namespace SnapLoader.Build.Tasks.Tests;
+
+[TestClass]
+public sealed class ArchiveEntryNameTests
+{
+    private string _folder = "";
+
+    [TestInitialize]
+    public void CreateFolder() => _folder = ArchiveTestKit.NewFolder("names");
+
+    [TestCleanup]
+    public void DeleteFolder() => ArchiveTestKit.DeleteFolder(_folder);
+
+    [TestMethod]
+    [DataRow("")]
+    [DataRow("/lib/a.so")]
+    [DataRow("lib\\a.so")]
+    [DataRow("lib//a.so")]
+    [DataRow("lib/")]
+    [DataRow("./a.so")]
+    [DataRow("lib/./a.so")]
+    [DataRow("../a.so")]
+    [DataRow("lib/../../a.so")]
+    [DataRow("lib/..")]
+    [DataRow("C:/lib/a.so")]
+    [DataRow("lib/a\u0001.so")]
+    public void AMalformedNameIsRejectedBeforeAnythingIsWritten(string name)
+    {
+        var source = ArchiveTestKit.CompressibleFile(_folder, "a.so", 1000, seed: 1);
+        var destination = Path.Combine(_folder, "out", "a.zip");
+
+        var error = Assert.ThrowsExactly<SnapLoaderBuildException>(() => ArchiveWriter.Write(
+            destination,
+            [new("good.so", source), new(name, source)],
+            ArchiveCompression.Deflate,
+            0,
+            2,
+            null,
+            CancellationToken.None));
+
+        Assert.AreEqual("SNAP0012", error.Code);
+        StringAssert.Contains(error.Message, $"'{name}'");
+        Assert.AreEqual(source, error.File);
+        Assert.IsFalse(Directory.Exists(Path.Combine(_folder, "out")), "nothing is created for a bad name");
+    }
+
+    [TestMethod]
+    public void ANameThatIsNotValidUnicodeIsRejected()
+    {
+        // Built here: an attribute argument cannot carry a lone surrogate intact.
+        var name = "lib/" + '\ud800' + ".so";
+        var source = ArchiveTestKit.CompressibleFile(_folder, "a.so", 1000, seed: 1);
+
+        var error = Assert.ThrowsExactly<SnapLoaderBuildException>(() => ArchiveWriter.Write(
+            Path.Combine(_folder, "a.zip"), [new(name, source)], ArchiveCompression.Stored, 0, 1, null, CancellationToken.None));
+
+        Assert.AreEqual("SNAP0012", error.Code);
+        StringAssert.Contains(error.Message, "Unicode");
+    }
+
+    [TestMethod]
+    [DataRow("a.so")]
+    [DataRow("lib/a.so")]
+    [DataRow("lib/x64/libonnxruntime.so.1.31.1")]
+    [DataRow(".hidden/a..b")]
+    [DataRow("lib/...")]
+    [DataRow("données/é")]
+    public void AWellFormedNameHasNoProblem(string name) => Assert.IsNull(EntryNames.Problem(name));
+
+    [TestMethod]
+    public void ARepeatedNameIsRejectedNamingBothSources()
+    {
+        var first = ArchiveTestKit.CompressibleFile(_folder, "1.so", 1000, seed: 1);
+        var second = ArchiveTestKit.CompressibleFile(_folder, "2.so", 1000, seed: 2);
+
+        var error = Assert.ThrowsExactly<SnapLoaderBuildException>(() => ArchiveWriter.Write(
+            Path.Combine(_folder, "a.zip"),
+            [new("lib/a.so", first), new("lib/b.so", first), new("lib/a.so", second)],
+            ArchiveCompression.Zstd,
+            0,
+            2,
+            null,
+            CancellationToken.None));
+
+        Assert.AreEqual("SNAP0012", error.Code);
+        StringAssert.Contains(error.Message, "'lib/a.so'");
+        StringAssert.Contains(error.Message, first);
+        StringAssert.Contains(error.Message, second);
+        Assert.IsFalse(File.Exists(Path.Combine(_folder, "a.zip")));
+    }
+}

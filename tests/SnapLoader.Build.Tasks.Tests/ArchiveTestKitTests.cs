@@ -1,0 +1,248 @@
+using System.Buffers.Binary;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using SnapLoader.Build.Tasks.Archive;
+using SnapLoader.Tests;
+using ZstdSharp;
+
+namespace SnapLoader.Build.Tasks.Tests;
+
+/// <summary>
+/// What the archive tests share: test files, raw reads of entries by their local header, and running
+/// the external readers (unzip, python3). Named *Tests.cs only to sit with the archive tests; it holds
+/// no tests itself.
+/// </summary>
+internal static class ArchiveTestKit
+{
+    private static readonly string[] s_words =
+    [
+        "ELF", "text", "data", "symbol", "onnx", "tensor", "layer", "weight", "bias", "conv", "relu", "pool",
+        "\0\0\0\0", "\u0001\u0002", "lambda", "snap", "memfd", "dlopen", "libc.so.6", "GLIBC_2.17",
+    ];
+
+    /// <summary>A new folder for one test, removed by <see cref="DeleteFolder"/>.</summary>
+    public static string NewFolder(string prefix) => TestPaths.NewTempFolder($"archive-{prefix}");
+
+    public static void DeleteFolder(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Writes <paramref name="length"/> bytes that compress about as well as a shared library.</summary>
+    public static string CompressibleFile(string folder, string name, int length, int seed)
+    {
+        var random = new Random(seed);
+        var bytes = new byte[length];
+        var position = 0;
+        while (position < length)
+        {
+            var word = s_words[random.Next(s_words.Length)];
+            for (var i = 0; i < word.Length && position < length; i++)
+            {
+                bytes[position++] = (byte)word[i];
+            }
+            if (position < length && random.Next(4) == 0)
+            {
+                bytes[position++] = (byte)random.Next(256);
+            }
+        }
+        return WriteFile(folder, name, bytes);
+    }
+
+    /// <summary>Writes bytes no compressor can shrink.</summary>
+    public static string RandomFile(string folder, string name, int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return WriteFile(folder, name, bytes);
+    }
+
+    public static string WriteFile(string folder, string name, byte[] bytes)
+    {
+        var path = Path.Combine(folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    public static string Sha256Of(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    /// <summary>
+    /// Opens the data of <paramref name="entry"/> the way the runtime does: parse the local header at
+    /// LocalHeaderOffset, skip its name and extra field, and read CompressedSize bytes from there.
+    /// Checks the header agrees with the entry on the way.
+    /// </summary>
+    public static Stream OpenRawData(string archivePath, ArchiveEntry entry)
+    {
+        var file = File.OpenRead(archivePath);
+        try
+        {
+            var header = new byte[30];
+            file.Position = entry.LocalHeaderOffset;
+            file.ReadExactly(header);
+            Assert.AreEqual(0x04034B50u, BinaryPrimitives.ReadUInt32LittleEndian(header), $"local header signature of {entry.EntryName}");
+            Assert.AreEqual(entry.Method, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(8)), $"method of {entry.EntryName}");
+            Assert.AreEqual(entry.Crc32, BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(14)), $"CRC of {entry.EntryName}");
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
+            var dataOffset = entry.LocalHeaderOffset + 30 + nameLength + extraLength;
+            Assert.AreEqual(entry.DataOffset, dataOffset, $"data offset of {entry.EntryName}");
+            file.Position = dataOffset;
+            return new WindowStream(file, entry.CompressedSize);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Decodes a zstd entry with ZstdSharp from its raw data and returns the original bytes.</summary>
+    public static byte[] DecodeZstdEntry(string archivePath, ArchiveEntry entry)
+    {
+        Assert.AreEqual((ushort)93, entry.Method, $"{entry.EntryName} is not zstd");
+        using var raw = OpenRawData(archivePath, entry);
+        var frame = new byte[entry.CompressedSize];
+        raw.ReadExactly(frame);
+        // The frame must carry its content size, so the runtime can size the memory file up front.
+        Assert.AreEqual((ulong)entry.Size, Decompressor.GetDecompressedSize(frame), $"content size in the frame of {entry.EntryName}");
+        using var decompressor = new Decompressor();
+        return decompressor.Unwrap(frame, checked((int)entry.Size)).ToArray();
+    }
+
+    /// <summary>Runs a tool; marks the test inconclusive only when the tool is not installed.</summary>
+    public static (int ExitCode, string Output, string Error) Run(string tool, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(tool)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["PYTHONIOENCODING"] = "utf-8";
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (Win32Exception)
+        {
+            Assert.Inconclusive($"{tool} is not installed.");
+            throw;
+        }
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(120_000))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"{tool} did not finish in 2 minutes.");
+            }
+            return (process.ExitCode, output.Result, error.Result);
+        }
+    }
+
+    /// <summary>
+    /// Python's zipfile view of an archive, one line per entry:
+    /// name, file_size, compress_size, compress_type, CRC, header_offset, separated by tabs.
+    /// With <paramref name="test"/>, a last line "testzip: OK" or the first bad entry's name.
+    /// </summary>
+    public static string[] PythonList(string archivePath, bool test)
+    {
+        const string script = """
+            import sys, zipfile
+            with zipfile.ZipFile(sys.argv[1]) as z:
+                for i in z.infolist():
+                    print("\t".join(str(v) for v in (i.filename, i.file_size, i.compress_size, i.compress_type, i.CRC, i.header_offset)))
+                if sys.argv[2] == "test":
+                    bad = z.testzip()
+                    print("testzip: " + ("OK" if bad is None else "BAD " + bad))
+            """;
+        var (exitCode, output, error) = Run("python3", "-c", script, archivePath, test ? "test" : "list");
+        Assert.AreEqual(0, exitCode, $"python3 zipfile failed: {error}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>Checks Python lists exactly <paramref name="archive"/>'s entries, with the same numbers.</summary>
+    public static void AssertPythonAgrees(PackedArchive archive, bool test)
+    {
+        var lines = PythonList(archive.Path, test);
+        Assert.AreEqual(archive.Entries.Count + (test ? 1 : 0), lines.Length, string.Join("\n", lines));
+        for (var i = 0; i < archive.Entries.Count; i++)
+        {
+            var e = archive.Entries[i];
+            Assert.AreEqual($"{e.EntryName}\t{e.Size}\t{e.CompressedSize}\t{e.Method}\t{e.Crc32}\t{e.LocalHeaderOffset}", lines[i]);
+        }
+        if (test)
+        {
+            Assert.AreEqual("testzip: OK", lines[^1]);
+        }
+    }
+
+    /// <summary>Checks <c>unzip -l</c> lists every entry with its size, and the right count.</summary>
+    public static void AssertUnzipLists(PackedArchive archive)
+    {
+        var (exitCode, output, error) = Run("unzip", "-l", archive.Path);
+        Assert.AreEqual(0, exitCode, $"unzip -l failed: {error}\n{output}");
+        foreach (var entry in archive.Entries)
+        {
+            var line = output.Split('\n').FirstOrDefault(l => l.TrimEnd().EndsWith("   " + entry.EntryName, StringComparison.Ordinal));
+            Assert.IsNotNull(line, $"unzip -l does not list {entry.EntryName}:\n{output}");
+            Assert.AreEqual(entry.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), line.Trim().Split(' ')[0], line);
+        }
+        var count = archive.Entries.Count == 1 ? "1 file" : $"{archive.Entries.Count} files";
+        Assert.IsTrue(output.TrimEnd().EndsWith(count, StringComparison.Ordinal), output);
+    }
+
+    /// <summary>A read-only view of <c>length</c> bytes of a stream from its current position.</summary>
+    private sealed class WindowStream(Stream inner, long length) : Stream
+    {
+        private long _remaining = length;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_remaining == 0)
+            {
+                return 0;
+            }
+            var read = inner.Read(buffer, offset, (int)Math.Min(count, _remaining));
+            _remaining -= read;
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
