@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.Runtime;
+using Amazon.S3;
+
+namespace SnapLoader.Build.Tasks.S3;
+
+/// <summary>
+/// Turns what the SDK throws into a <see cref="SnapLoaderBuildException"/> whose code and message say
+/// what to fix: the bucket, the permissions, the endpoint, or (SNAP0034) the cause as S3 gave it.
+/// </summary>
+internal static class S3ErrorTranslator
+{
+    /// <summary>Translates a failure of <paramref name="operation"/>, an S3 API name such as HeadObject.</summary>
+    public static SnapLoaderBuildException Translate(Exception error, string operation, S3Location location, S3ClientSettings settings)
+    {
+        if (error is SnapLoaderBuildException known)
+        {
+            return known;
+        }
+        if (UnreachableReason(error) is { } reason)
+        {
+            return new SnapLoaderBuildException(
+                ErrorCodes.EndpointUnreachable,
+                $"Cannot reach the S3 endpoint {settings.EndpointDescription} to upload {location.S3Uri}: {reason} " +
+                $"(after {S3ClientSettings.MaxErrorRetry} retries). Check the endpoint URL, the network and any proxy.",
+                inner: error);
+        }
+        if (error is AmazonS3Exception s3)
+        {
+            if (s3.ErrorCode == "NoSuchBucket")
+            {
+                return new SnapLoaderBuildException(
+                    ErrorCodes.BucketNotFound,
+                    $"The bucket '{location.Bucket}' does not exist at {settings.EndpointDescription} ({settings.RegionDescription}). " +
+                    "Create it, or correct the bucket name or region.",
+                    inner: error);
+            }
+            if (s3.StatusCode == HttpStatusCode.Forbidden)
+            {
+                return new SnapLoaderBuildException(
+                    ErrorCodes.AccessDenied,
+                    $"Access denied ({DescribeS3Error(s3)}) on {operation} of {location.S3Uri} with the credentials from " +
+                    $"{settings.CredentialsSource}, at {settings.EndpointDescription}. The build needs the IAM actions " +
+                    $"s3:GetObject and s3:PutObject (and s3:AbortMultipartUpload for archives above the multipart threshold) " +
+                    $"on {location.ObjectArn}, and s3:ListBucket on {location.BucketArn}, without which S3 answers 403 " +
+                    "instead of 404 for an archive that is not uploaded yet. A 403 also comes from credentials that the " +
+                    "endpoint does not know (InvalidAccessKeyId, SignatureDoesNotMatch).",
+                    inner: error);
+            }
+            if (IsWrongRegion(s3))
+            {
+                return new SnapLoaderBuildException(
+                    ErrorCodes.UploadFailed,
+                    $"{operation} of {location.S3Uri} failed: {DescribeS3Error(s3)}. The bucket is not in region " +
+                    $"{settings.Region} (from {settings.RegionSource}); set its region (aws s3api get-bucket-location --bucket {location.Bucket}).",
+                    inner: error);
+            }
+            return Failed(operation, location, DescribeS3Error(s3), error);
+        }
+        return Failed(operation, location, error.Message, error);
+    }
+
+    /// <summary>
+    /// Why the endpoint could not be reached (refused, unknown host, connect timeout), or null when the
+    /// failure came from a server that answered.
+    /// </summary>
+    public static string? UnreachableReason(Exception error)
+    {
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case AmazonServiceException { StatusCode: not 0 }:
+                    return null;
+                case SocketException socket:
+                    return socket.SocketErrorCode switch
+                    {
+                        SocketError.ConnectionRefused => "connection refused",
+                        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not found",
+                        SocketError.TimedOut => "connection timed out",
+                        SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown => "host unreachable",
+                        _ => null,
+                    };
+                case HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } http:
+                    return $"host name not found ({http.Message})";
+                case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } http
+                    when http.InnerException is not SocketException:
+                    return $"cannot connect ({http.Message})";
+                case TimeoutException timeout when timeout.Message.Contains("connect", StringComparison.OrdinalIgnoreCase):
+                    // SocketsHttpHandler reports its ConnectTimeout as a cancellation wrapping this; a
+                    // TimeoutException for a slow answer (HttpClient.Timeout) is an upload failure instead.
+                    return $"no connection within {S3ClientSettings.ConnectTimeout.TotalSeconds:0} s";
+            }
+        }
+        return null;
+    }
+
+    private static bool IsWrongRegion(AmazonS3Exception s3) =>
+        s3.ErrorCode is "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException"
+        || s3.StatusCode == HttpStatusCode.MovedPermanently;
+
+    private static string DescribeS3Error(AmazonS3Exception s3)
+    {
+        var code = string.IsNullOrEmpty(s3.ErrorCode) ? "no error code" : s3.ErrorCode;
+        return $"{code}, HTTP {(int)s3.StatusCode}: {s3.Message}";
+    }
+
+    private static SnapLoaderBuildException Failed(string operation, S3Location location, string cause, Exception error) =>
+        new(ErrorCodes.UploadFailed,
+            $"Uploading the archive to {location.S3Uri} failed on {operation}: {cause}",
+            inner: error);
+}

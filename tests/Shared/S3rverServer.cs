@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace SnapLoader.Tests;
+
+/// <summary>
+/// A real S3-compatible server (s3rver from npm, installed by <c>npm ci --prefix tests/s3rver</c>) on
+/// 127.0.0.1 with a port the OS picks and a fresh data folder. It checks SigV4 signatures with
+/// <see cref="AccessKey"/> and <see cref="SecretKey"/>. Dispose it to kill the node process tree.
+/// </summary>
+/// <remarks>
+/// s3rver 3.7.1 does not implement ListMultipartUploads (501) nor AbortMultipartUpload (405), so
+/// <see cref="PendingMultipartUploads"/> reads its data folder and <see cref="WaitForRequestAsync"/>
+/// shows which requests it received.
+/// </remarks>
+internal sealed partial class S3rverServer : IAsyncDisposable
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
+
+    private S3rverServer(Process process, string dataDirectory)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+    }
+
+    /// <summary>The endpoint, such as <c>http://127.0.0.1:41234</c>; use it with path-style addressing.</summary>
+    public string ServiceUrl { get; private set; } = "";
+
+    /// <summary>The access key s3rver accepts.</summary>
+    public string AccessKey => "S3RVER";
+
+    /// <summary>The secret key s3rver accepts.</summary>
+    public string SecretKey => "S3RVER";
+
+    /// <summary>The folder s3rver keeps its buckets in; removed on dispose.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>
+    /// Every request s3rver answered so far, in the order it logged them, as
+    /// <c>METHOD /bucket/key?query STATUS</c>, for example <c>DELETE /b/k?uploadId=ab12 405</c>.
+    /// </summary>
+    public IReadOnlyList<string> Requests => _requests.ToArray();
+
+    /// <summary>
+    /// Starts s3rver and waits until it answers. Throws if node or s3rver is missing (with the command
+    /// that installs it) or if it does not start within 30 s.
+    /// </summary>
+    public static async Task<S3rverServer> StartAsync()
+    {
+        var script = Path.Combine(TestPaths.RepositoryRoot, "tests", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException(
+                $"s3rver is not installed: run `npm ci --prefix tests/s3rver` in {TestPaths.RepositoryRoot} (no {script})");
+        }
+
+        var dataDirectory = TestPaths.NewTempFolder("s3rver");
+        var startInfo = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Port 0 lets the OS pick a free port, which s3rver prints once it listens: no race with
+        // another process taking a port we probed.
+        foreach (var argument in new[] { script, "--directory", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--no-vhost-buckets" })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        // s3rver's request logger cuts a fixed number of characters that it expects to be colour codes;
+        // without colours it would cut the method and the start of the path.
+        startInfo.Environment["FORCE_COLOR"] = "1";
+
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var server = new S3rverServer(process, dataDirectory);
+        process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
+        process.ErrorDataReceived += (_, e) => server.OnOutput(e.Data);
+        process.Exited += (_, _) => server._port.TrySetException(new InvalidOperationException(
+            $"s3rver exited with code {SafeExitCode(process)} before it listened. Output:\n{string.Join('\n', server._output)}"));
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+            throw new InvalidOperationException("Cannot start `node`: install Node.js and put it on PATH.", e);
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            var port = await server._port.Task.WaitAsync(s_startTimeout).ConfigureAwait(false);
+            server.ServiceUrl = $"http://127.0.0.1:{port}";
+            using var client = server.CreateClient();
+            await client.ListBucketsAsync(new ListBucketsRequest()).WaitAsync(s_startTimeout).ConfigureAwait(false);
+            return server;
+        }
+        catch (TimeoutException e)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(
+                $"s3rver did not answer within {s_startTimeout.TotalSeconds:0} s. Output:\n{string.Join('\n', server._output)}", e);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// An S3 client for this server: its credentials, path-style addressing, no retries. s3rver does
+    /// not decode aws-chunked bodies, which the SDK sends by default and s3rver stores framing and all:
+    /// set <c>UseChunkEncoding = false</c> on a PutObjectRequest or UploadPartRequest, or use
+    /// <see cref="PutObjectAsync"/>.
+    /// </summary>
+    public AmazonS3Client CreateClient()
+    {
+        var config = new AmazonS3Config
+        {
+            ServiceURL = ServiceUrl,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            // No checksum headers or trailers: s3rver 3.7.1 predates them.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            MaxErrorRetry = 0,
+        };
+        return new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), config);
+    }
+
+    /// <summary>Creates a bucket.</summary>
+    public async Task CreateBucketAsync(string name)
+    {
+        using var client = CreateClient();
+        await client.PutBucketAsync(new PutBucketRequest { BucketName = name }).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores an object, with user metadata (names without <c>x-amz-meta-</c>) if given.</summary>
+    public async Task PutObjectAsync(string bucket, string key, byte[] content, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var client = CreateClient();
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            InputStream = new MemoryStream(content),
+            UseChunkEncoding = false,
+        };
+        foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
+        {
+            request.Metadata[name] = value;
+        }
+        await client.PutObjectAsync(request).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The ids of the multipart uploads of <paramref name="bucket"/> that were initiated and neither
+    /// completed nor aborted, read from s3rver's data folder since s3rver does not implement
+    /// ListMultipartUploads.
+    /// </summary>
+    public IReadOnlyList<string> PendingMultipartUploads(string bucket)
+    {
+        // s3rver's filesystem store keeps each upload in <data>/<bucket>/._S3rver_uploads/<uploadId>/.
+        var uploads = Path.Combine(DataDirectory, bucket, "._S3rver_uploads");
+        return Directory.Exists(uploads)
+            ? Directory.GetDirectories(uploads).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+            : [];
+    }
+
+    /// <summary>
+    /// Waits until s3rver has logged a request that <paramref name="match"/> accepts (see
+    /// <see cref="Requests"/> for the format) and returns it, or null after <paramref name="timeout"/>.
+    /// s3rver logs a request just after it answers, so a client may see the answer first.
+    /// </summary>
+    public async Task<string?> WaitForRequestAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_requests.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            if (elapsed.Elapsed >= timeout)
+            {
+                return null;
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Returns <see cref="Requests"/> once every request answered before this call is in it: sends a
+    /// marker request and waits for its line, since s3rver logs in the order it answers.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SettledRequestsAsync()
+    {
+        var marker = $"snaploader-log-marker-{Guid.NewGuid():N}";
+        using (var http = new HttpClient())
+        {
+            // Unsigned, so s3rver answers with an error; it logs it all the same.
+            using var response = await http.GetAsync($"{ServiceUrl}/{marker}").ConfigureAwait(false);
+        }
+        if (await WaitForRequestAsync(line => line.Contains(marker, StringComparison.Ordinal), TimeSpan.FromSeconds(10)).ConfigureAwait(false) is null)
+        {
+            throw new InvalidOperationException($"s3rver did not log the marker request {marker}.");
+        }
+        return Requests.Where(line => !line.Contains("snaploader-log-marker-", StringComparison.Ordinal)).ToArray();
+    }
+
+    /// <summary>Kills s3rver with its child processes and removes its data folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // The process never started.
+        }
+        finally
+        {
+            _process.Dispose();
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder must not fail the test that used the server.
+            }
+        }
+    }
+
+    private void OnOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        line = AnsiEscape().Replace(line, "");
+        _output.Enqueue(line);
+        if (ListeningLine().Match(line) is { Success: true } listening)
+        {
+            _port.TrySetResult(int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else if (RequestLine().Match(line) is { Success: true } request)
+        {
+            _requests.Enqueue($"{request.Groups[1].Value} {request.Groups[2].Value} {request.Groups[3].Value}");
+        }
+    }
+
+    private static string SafeExitCode(Process process)
+    {
+        try
+        {
+            return process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "unknown";
+        }
+    }
+
+    [GeneratedRegex(@"\x1b\[[0-9;]*m")]
+    private static partial Regex AnsiEscape();
+
+    [GeneratedRegex(@"S3rver listening on [^:]+:(\d+)")]
+    private static partial Regex ListeningLine();
+
+    // koa-logger's response line, after winston's level: "info: PUT /bucket/key?x=y 200 12ms 0b".
+    [GeneratedRegex(@"^info: (GET|HEAD|PUT|POST|DELETE|OPTIONS) (\S+) (\d{3}) ")]
+    private static partial Regex RequestLine();
+}
