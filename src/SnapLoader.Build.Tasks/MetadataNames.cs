@@ -1,0 +1,28 @@
+namespace SnapLoader.Build.Tasks;
+
+/// <summary>Item metadata the SnapLoader tasks read from the SDK and add for each other.</summary>
+internal static class MetadataNames
+{
+    // Set by the SDK on ResolvedFileToPublish.
+    public const string RelativePath = "RelativePath";
+    public const string AssetType = "AssetType";
+    public const string NuGetPackageId = "NuGetPackageId";
+    public const string NuGetPackageVersion = "NuGetPackageVersion";
+    public const string PathInPackage = "PathInPackage";
+
+    // Added by SnapLoader; the moved file's publish-relative path with forward slashes is also its archive entry name.
+    public const string MovedPath = "SnapLoaderRelativePath";
+    public const string Kind = "SnapLoaderKind";
+    public const string Size = "SnapLoaderSize";
+    public const string Soname = "SnapLoaderSoname";
+    public const string Needed = "SnapLoaderNeeded";
+    public const string Runpath = "SnapLoaderRunpath";
+    public const string Sha256 = "SnapLoaderSha256";
+}
+
+/// <summary>Values of <see cref="MetadataNames.Kind"/>; the same names as SnapLoader.Runtime's MovedFileKind.</summary>
+internal static class MovedFileKinds
+{
+    public const string NativeLibrary = "NativeLibrary";
+    public const string Data = "Data";
+}

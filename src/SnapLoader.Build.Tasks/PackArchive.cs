@@ -1,0 +1,133 @@
+using System.Globalization;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using SnapLoader.Build.Tasks.Archive;
+
+namespace SnapLoader.Build.Tasks;
+
+/// <summary>
+/// Packs the moved files, in load order, into one archive named by its SHA-256, under <see cref="IntermediateDirectory"/>.
+/// Skips the work when the same files (path, size, timestamp) and options were packed before.
+/// </summary>
+public sealed class PackArchive : SnapLoaderTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>The moved files in load order, from <see cref="AnalyzeNativeLibraries"/>.</summary>
+    [Required]
+    public ITaskItem[] Files { get; set; } = [];
+
+    /// <summary>The folder that keeps the archive and its stamp between publishes (under obj/).</summary>
+    [Required]
+    public string IntermediateDirectory { get; set; } = "";
+
+    /// <summary>Zstd, Deflate or Stored.</summary>
+    public string Compression { get; set; } = nameof(ArchiveCompression.Zstd);
+
+    /// <summary>The compression level; empty for the compression's default.</summary>
+    public string CompressionLevel { get; set; } = "";
+
+    /// <summary>How many files are compressed at once; 0 for the number of cores.</summary>
+    public int MaxParallelism { get; set; }
+
+    /// <summary>Full path of the archive.</summary>
+    [Output]
+    public string ArchivePath { get; private set; } = "";
+
+    /// <summary>The archive's file name: its SHA-256 and <c>.zip</c>.</summary>
+    [Output]
+    public string ArchiveFileName { get; private set; } = "";
+
+    /// <summary>Lowercase hex SHA-256 of the archive.</summary>
+    [Output]
+    public string ArchiveSha256 { get; private set; } = "";
+
+    /// <summary>Length of the archive in bytes.</summary>
+    [Output]
+    public long ArchiveLength { get; private set; }
+
+    /// <summary>The files, in the same order, with SnapLoaderSha256 and SnapLoaderSize of their content.</summary>
+    [Output]
+    public ITaskItem[] PackedFiles { get; private set; } = [];
+
+    /// <inheritdoc/>
+    public void Cancel() => _cancel.Cancel();
+
+    /// <inheritdoc/>
+    protected override void ExecuteCore()
+    {
+        var compression = ParseCompression();
+        var level = ParseLevel(compression);
+        Directory.CreateDirectory(IntermediateDirectory);
+
+        var inputs = Files.Select(f => new ArchiveInput(f.GetMetadata(MetadataNames.MovedPath), Path.GetFullPath(f.ItemSpec))).ToList();
+        var fingerprint = ArchiveStamp.Fingerprint(inputs, compression, level);
+        var stampPath = Path.Combine(IntermediateDirectory, "archive.stamp.json");
+
+        var packed = ArchiveStamp.TryRead(stampPath, fingerprint, IntermediateDirectory);
+        if (packed is not null)
+        {
+            LogHigh($"SnapLoader: archive {Path.GetFileName(packed.Path)} is up to date ({inputs.Count} files).");
+        }
+        else
+        {
+            packed = Pack(inputs, compression, level);
+            ArchiveStamp.Write(stampPath, fingerprint, packed);
+        }
+
+        ArchivePath = packed.Path;
+        ArchiveFileName = Path.GetFileName(packed.Path);
+        ArchiveSha256 = packed.Sha256;
+        ArchiveLength = packed.Length;
+        PackedFiles = Files.Zip(packed.Entries, (file, entry) =>
+        {
+            var item = new TaskItem(file);
+            item.SetMetadata(MetadataNames.Sha256, entry.Sha256);
+            item.SetMetadata(MetadataNames.Size, entry.Size.ToString(CultureInfo.InvariantCulture));
+            return (ITaskItem)item;
+        }).ToArray();
+    }
+
+    private PackedArchive Pack(IReadOnlyList<ArchiveInput> inputs, ArchiveCompression compression, int level)
+    {
+        // Written under a fixed name first: the final name is the content's hash, known only at the end.
+        var pending = Path.Combine(IntermediateDirectory, "pending.zip");
+        var parallelism = MaxParallelism > 0 ? MaxParallelism : Environment.ProcessorCount;
+        var written = ArchiveWriter.Write(pending, inputs, compression, level, parallelism, line => LogHigh($"SnapLoader: {line}"), _cancel.Token);
+
+        var finalPath = Path.Combine(IntermediateDirectory, written.Sha256 + ".zip");
+        try
+        {
+            File.Move(written.Path, finalPath, overwrite: true);
+            foreach (var stale in Directory.EnumerateFiles(IntermediateDirectory, "*.zip").Where(p => p != finalPath))
+            {
+                File.Delete(stale);
+            }
+        }
+        catch (IOException e)
+        {
+            throw new SnapLoaderBuildException(ErrorCodes.ArchiveWriteFailed, $"Could not move the archive to '{finalPath}': {e.Message}", finalPath, e);
+        }
+        return written with { Path = finalPath };
+    }
+
+    private ArchiveCompression ParseCompression() =>
+        Enum.TryParse<ArchiveCompression>(Compression, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new SnapLoaderBuildException(ErrorCodes.InvalidProperty,
+                $"SnapLoaderCompression is '{Compression}'; use Zstd, Deflate or Stored.");
+
+    private int ParseLevel(ArchiveCompression compression)
+    {
+        var level = 0; // the compression's default
+        if (CompressionLevel.Length > 0
+            && !(int.TryParse(CompressionLevel, NumberStyles.Integer, CultureInfo.InvariantCulture, out level)
+                 && ArchiveCompressionLevels.IsValid(compression, level)))
+        {
+            throw new SnapLoaderBuildException(ErrorCodes.InvalidProperty,
+                $"SnapLoaderCompressionLevel is '{CompressionLevel}', which {compression} does not accept; " +
+                $"use 1 to {(compression == ArchiveCompression.Zstd ? ArchiveCompressionLevels.MaxZstdLevel : ArchiveCompressionLevels.MaxDeflateLevel)}, or leave it empty for the default.");
+        }
+        return ArchiveCompressionLevels.Resolve(compression, level);
+    }
+}

@@ -1,0 +1,153 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Microsoft.Extensions.FileSystemGlobbing;
+using SnapLoader.Build.Tasks.Elf;
+
+namespace SnapLoader.Build.Tasks;
+
+/// <summary>
+/// Picks the files to move out of the publish set: every ELF shared library for the target RID of at least
+/// <see cref="Threshold"/> bytes, plus what <see cref="Include"/> names, minus what <see cref="Exclude"/> names.
+/// </summary>
+public sealed class SelectMovedFiles : SnapLoaderTask
+{
+    /// <summary>The publish set (ResolvedFileToPublish), each with its RelativePath metadata.</summary>
+    [Required]
+    public ITaskItem[] Files { get; set; } = [];
+
+    /// <summary>SnapLoaderInclude items: globs or exact paths relative to the publish folder, or files of the project.</summary>
+    public ITaskItem[] Include { get; set; } = [];
+
+    /// <summary>SnapLoaderExclude items, matched the same way; they win over everything else.</summary>
+    public ITaskItem[] Exclude { get; set; } = [];
+
+    /// <summary>Files that stay whatever the patterns say: deps and runtimeconfig files, the wrapper, the shim.</summary>
+    public ITaskItem[] NeverMove { get; set; } = [];
+
+    /// <summary>Smallest size in bytes of a native library moved by default.</summary>
+    public long Threshold { get; set; } = 1024 * 1024;
+
+    /// <summary>linux-x64 or linux-arm64.</summary>
+    [Required]
+    public string RuntimeIdentifier { get; set; } = "";
+
+    /// <summary>The items of <see cref="Files"/> to move, with SnapLoaderRelativePath, SnapLoaderKind and SnapLoaderSize.</summary>
+    [Output]
+    public ITaskItem[] MovedFiles { get; private set; } = [];
+
+    /// <inheritdoc/>
+    protected override void ExecuteCore()
+    {
+        var include = PathPatterns.From(Include);
+        var exclude = PathPatterns.From(Exclude);
+        var neverMove = new HashSet<string>(NeverMove.Select(i => Path.GetFullPath(i.ItemSpec)), StringComparer.Ordinal);
+        var moved = new List<ITaskItem>();
+
+        foreach (var file in Files)
+        {
+            var relativePath = PublishPaths.Normalize(file.GetMetadata(MetadataNames.RelativePath) is { Length: > 0 } r ? r : Path.GetFileName(file.ItemSpec));
+            var fullPath = Path.GetFullPath(file.ItemSpec);
+            var info = new FileInfo(fullPath);
+            var included = include.Matches(relativePath, fullPath);
+
+            if (!info.Exists || exclude.Matches(relativePath, fullPath))
+            {
+                continue;
+            }
+            if (neverMove.Contains(fullPath) || IsManagedOrHostFile(fullPath, relativePath))
+            {
+                if (included)
+                {
+                    LogWarning(ErrorCodes.IncludeIgnored,
+                        $"'{relativePath}' matches SnapLoaderInclude but stays in the deployment: managed assemblies, deps/runtimeconfig files, the exec wrapper and the preload shim are never moved.",
+                        fullPath);
+                }
+                continue;
+            }
+
+            var isLibrary = PublishPaths.HasSharedLibraryName(relativePath) && ElfFile.IsElf(fullPath);
+            var byDefault = isLibrary
+                && info.Length >= Threshold
+                && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
+            if (!byDefault && !included)
+            {
+                continue;
+            }
+
+            var item = new TaskItem(file);
+            item.SetMetadata(MetadataNames.MovedPath, relativePath);
+            item.SetMetadata(MetadataNames.Kind, isLibrary ? MovedFileKinds.NativeLibrary : MovedFileKinds.Data);
+            item.SetMetadata(MetadataNames.Size, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            moved.Add(item);
+        }
+
+        MovedFiles = moved.OrderBy(i => i.GetMetadata(MetadataNames.MovedPath), StringComparer.Ordinal).ToArray();
+        if (MovedFiles.Length == 0)
+        {
+            LogWarning(ErrorCodes.NothingSelected,
+                $"SnapLoader found nothing to move: no ELF library for {RuntimeIdentifier} of at least {Threshold:N0} bytes and nothing matched by SnapLoaderInclude. " +
+                "Lower SnapLoaderThreshold, add SnapLoaderInclude items, or set SnapLoaderEnabled=false.");
+        }
+    }
+
+    // Managed assemblies and the host's own files must stay: the runtime and the host read them before any
+    // SnapLoader code runs. A PE image (managed or not) is never something the Linux loader opens either.
+    private static bool IsManagedOrHostFile(string fullPath, string relativePath) =>
+        relativePath.EndsWith(".deps.json", StringComparison.OrdinalIgnoreCase)
+        || relativePath.EndsWith(".runtimeconfig.json", StringComparison.OrdinalIgnoreCase)
+        || StartsWithPeMagic(fullPath);
+
+    private static bool StartsWithPeMagic(string path)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        return stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == (byte)'M' && magic[1] == (byte)'Z';
+    }
+
+    /// <summary>SnapLoaderInclude/SnapLoaderExclude items as matchers.</summary>
+    private sealed class PathPatterns
+    {
+        private readonly Matcher? _globs;
+        private readonly HashSet<string> _exactPaths = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _fullPaths = new(StringComparer.Ordinal);
+
+        private PathPatterns(Matcher? globs) => _globs = globs;
+
+        // MSBuild expands a wildcard item against the project folder and drops it when nothing there matches,
+        // so an item arrives either as a glob that survived (escaped as %2A), an exact relative path, or a
+        // project file that the glob matched; each form is kept for what it can match.
+        public static PathPatterns From(IEnumerable<ITaskItem> items)
+        {
+            var globs = new List<string>();
+            var exactPaths = new List<string>();
+            var fullPaths = new List<string>();
+            foreach (var item in items)
+            {
+                var spec = PublishPaths.Normalize(item.ItemSpec);
+                if (spec.IndexOfAny(['*', '?']) >= 0)
+                {
+                    globs.Add(spec);
+                    continue;
+                }
+                exactPaths.Add(spec);
+                fullPaths.Add(Path.GetFullPath(item.GetMetadata("FullPath") is { Length: > 0 } full ? full : item.ItemSpec));
+            }
+
+            Matcher? matcher = null;
+            if (globs.Count > 0)
+            {
+                matcher = new Matcher(StringComparison.Ordinal);
+                matcher.AddIncludePatterns(globs);
+            }
+            var patterns = new PathPatterns(matcher);
+            patterns._exactPaths.UnionWith(exactPaths);
+            patterns._fullPaths.UnionWith(fullPaths);
+            return patterns;
+        }
+
+        public bool Matches(string relativePath, string fullPath) =>
+            _exactPaths.Contains(relativePath)
+            || _fullPaths.Contains(fullPath)
+            || (_globs is not null && _globs.Match(relativePath).HasMatches);
+    }
+}

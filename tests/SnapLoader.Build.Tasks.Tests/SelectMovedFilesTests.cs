@@ -1,0 +1,114 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using SnapLoader.Tests;
+
+namespace SnapLoader.Build.Tasks.Tests;
+
+[TestClass]
+public sealed class SelectMovedFilesTests
+{
+    private static SelectMovedFiles Task(RecordingBuildEngine engine, params ITaskItem[] files) =>
+        new() { BuildEngine = engine, Files = files, RuntimeIdentifier = "linux-x64" };
+
+    [TestMethod]
+    public void MovesLargeElfLibrariesAndKeepsSmallOnesAndNonElfFiles()
+    {
+        var folder = TestPaths.NewTempFolder("select");
+        var notElf = TestItems.WriteFile(folder, "libfake.so", 2 * 1024 * 1024);
+        var small = Path.Combine(Path.GetDirectoryName(TestPaths.OnnxRuntimeLibrary())!, "libonnxruntime_providers_shared.so");
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary(), "libonnxruntime.so", "Microsoft.ML.OnnxRuntime", "1.31.1", "runtimes/linux-x64/native/libonnxruntime.so", "native"),
+            TestItems.PublishItem(small, "libonnxruntime_providers_shared.so", "Microsoft.ML.OnnxRuntime", "1.31.1", "runtimes/linux-x64/native/libonnxruntime_providers_shared.so", "native"),
+            TestItems.PublishItem(notElf, "libfake.so"));
+
+        Assert.IsTrue(task.Execute());
+
+        var moved = task.MovedFiles.Single();
+        Assert.AreEqual("libonnxruntime.so", moved.GetMetadata("SnapLoaderRelativePath"));
+        Assert.AreEqual("NativeLibrary", moved.GetMetadata("SnapLoaderKind"));
+        Assert.AreEqual(new FileInfo(TestPaths.OnnxRuntimeLibrary()).Length.ToString(), moved.GetMetadata("SnapLoaderSize"));
+        Assert.AreEqual("Microsoft.ML.OnnxRuntime", moved.GetMetadata("NuGetPackageId"), "the SDK's metadata must survive for the deps.json rewrite");
+    }
+
+    [TestMethod]
+    public void WithoutRidOnlyTheTargetRidsFolderMoves()
+    {
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary("linux-x64"), "runtimes/linux-x64/native/libonnxruntime.so"),
+            TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary("linux-arm64"), "runtimes/linux-arm64/native/libonnxruntime.so"));
+
+        Assert.IsTrue(task.Execute());
+
+        CollectionAssert.AreEqual(new[] { "runtimes/linux-x64/native/libonnxruntime.so" },
+            task.MovedFiles.Select(f => f.GetMetadata("SnapLoaderRelativePath")).ToArray());
+    }
+
+    [TestMethod]
+    public void IncludeGlobMovesDataFilesOfAnySizeAndExcludeWins()
+    {
+        var folder = TestPaths.NewTempFolder("select");
+        var tiny = TestItems.WriteFile(folder, "labels.txt", 10);
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(TestPaths.ResNet18Model, "models/resnet/ResNet18.onnx"),
+            TestItems.PublishItem(tiny, "models/labels.txt"),
+            TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary(), "libonnxruntime.so"));
+        task.Include = [new TaskItem("models/**/*.onnx"), new TaskItem("models/labels.txt")];
+        task.Exclude = [new TaskItem("libonnxruntime.so")];
+
+        Assert.IsTrue(task.Execute());
+
+        CollectionAssert.AreEqual(new[] { "models/labels.txt", "models/resnet/ResNet18.onnx" },
+            task.MovedFiles.Select(f => f.GetMetadata("SnapLoaderRelativePath")).ToArray());
+        Assert.IsTrue(task.MovedFiles.All(f => f.GetMetadata("SnapLoaderKind") == "Data"));
+    }
+
+    [TestMethod]
+    public void IncludeByProjectFilePathMatchesTheSameSourceFile()
+    {
+        // What MSBuild hands over when a SnapLoaderInclude glob matched files of the project folder.
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine, TestItems.PublishItem(TestPaths.ResNet18Model, "DnnImageModels/ResNet18Onnx/ResNet18.onnx"));
+        task.Include = [new TaskItem(TestPaths.ResNet18Model)];
+
+        Assert.IsTrue(task.Execute());
+
+        Assert.AreEqual("DnnImageModels/ResNet18Onnx/ResNet18.onnx", task.MovedFiles.Single().GetMetadata("SnapLoaderRelativePath"));
+    }
+
+    [TestMethod]
+    public void ManagedAssembliesAndHostFilesNeverMoveEvenWhenIncluded()
+    {
+        var assembly = typeof(SelectMovedFiles).Assembly.Location;
+        var folder = TestPaths.NewTempFolder("select");
+        var deps = TestItems.WriteFile(folder, "Function.deps.json", 3 * 1024 * 1024);
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(assembly, "SnapLoader.Build.Tasks.dll"),
+            TestItems.PublishItem(deps, "Function.deps.json"));
+        task.Include = [new TaskItem("*.dll"), new TaskItem("Function.deps.json")];
+
+        Assert.IsTrue(task.Execute());
+
+        Assert.AreEqual(0, task.MovedFiles.Length);
+        Assert.AreEqual(2, engine.WarningCodes.Count(c => c == "SNAP0007"));
+        Assert.IsTrue(engine.WarningCodes.Contains("SNAP0003"));
+    }
+
+    [TestMethod]
+    public void ThresholdRaisesTheBarAndNothingSelectedIsAWarning()
+    {
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine, TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary(), "libonnxruntime.so"));
+        task.Threshold = 64L * 1024 * 1024;
+
+        Assert.IsTrue(task.Execute());
+
+        Assert.AreEqual(0, task.MovedFiles.Length);
+        var warning = engine.Warnings.Single();
+        Assert.AreEqual("SNAP0003", warning.Code);
+        StringAssert.Contains(warning.Message, "67,108,864");
+    }
+}
