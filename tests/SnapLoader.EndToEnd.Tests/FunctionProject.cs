@@ -1,0 +1,85 @@
+using SnapLoader.Tests;
+
+namespace SnapLoader.EndToEnd.Tests;
+
+/// <summary>A real Lambda-style function project in a temp folder, published through the local feed.</summary>
+internal sealed class FunctionProject
+{
+    private FunctionProject(string directory) => Directory = directory;
+
+    public string Directory { get; }
+    public string Name => "Function";
+
+    /// <summary>Writes the project with the given package references and extra properties.</summary>
+    public static FunctionProject Create(string packageReferences, string properties = "")
+    {
+        var directory = Path.Combine(LocalFeed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
+        System.IO.Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net8.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <!-- The mirror serves only some versions of the payloads' dependencies. -->
+                <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+                {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <!-- As `dotnet add package` writes it for a development dependency. -->
+                <PackageReference Include="SnapLoader.Build" Version="{LocalFeed.Version}">
+                  <IncludeAssets>runtime; build; native; contentfiles; analyzers; buildtransitive</IncludeAssets>
+                  <PrivateAssets>all</PrivateAssets>
+                </PackageReference>
+                {packageReferences}
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Function.cs"), """
+            namespace Fixture;
+
+            public class Function
+            {
+                public Stream Handler(Stream input) => input;
+            }
+            """);
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{LocalFeed.PackagesFolder}" />
+              </config>
+              <packageSources>
+                <clear />
+                <add key="local" value="{LocalFeed.Folder}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <fallbackPackageFolders>
+                <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
+              </fallbackPackageFolders>
+            </configuration>
+            """);
+        return new FunctionProject(directory);
+    }
+
+    /// <summary>Runs <c>dotnet publish</c> with the arguments and returns its output.</summary>
+    public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
+        {
+            // The test host's own variables must not steer the child build.
+            ["NUGET_PACKAGES"] = null,
+            ["MSBuildExtensionsPath"] = null,
+            ["MSBUILD_EXE_PATH"] = null,
+            ["MSBuildSDKsPath"] = null,
+        };
+        return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env);
+    }
+
+    public string PublishFolder(string rid) => Path.Combine(Directory, "bin", "Release", "net8.0", rid, "publish");
+
+    public string ArchiveFolder(string? rid) => rid is null
+        ? Path.Combine(Directory, "bin", "Release", "net8.0", "snaploader")
+        : Path.Combine(Directory, "bin", "Release", "net8.0", rid, "snaploader");
+}
