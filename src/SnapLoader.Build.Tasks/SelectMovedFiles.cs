@@ -6,7 +6,8 @@ using SnapLoader.Build.Tasks.Elf;
 namespace SnapLoader.Build.Tasks;
 
 /// <summary>
-/// Picks the files to move out of the publish set: every ELF shared library for the target RID of at least
+/// Picks the files to move out of the publish set: every ELF library (a package's native asset, or a file named
+/// <c>*.so</c> or <c>*.so.N</c>) for the target RID of at least
 /// <see cref="Threshold"/> bytes, plus what <see cref="Include"/> names, minus what <see cref="Exclude"/> names.
 /// </summary>
 public sealed class SelectMovedFiles : SnapLoaderTask
@@ -65,7 +66,10 @@ public sealed class SelectMovedFiles : SnapLoaderTask
                 continue;
             }
 
-            var isLibrary = PublishPaths.HasSharedLibraryName(relativePath) && ElfFile.IsElf(fullPath);
+            // A package's native asset is a library whatever its name; anything else must look like one. Either way
+            // it must be ELF: a package's Windows or macOS binaries are never loaded on Lambda.
+            var isLibrary = (file.GetMetadata(MetadataNames.AssetType) == "native" || PublishPaths.HasSharedLibraryName(relativePath))
+                && ElfFile.IsElf(fullPath);
             var byDefault = isLibrary
                 && info.Length >= Threshold
                 && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);

@@ -32,6 +32,24 @@ public sealed class SelectMovedFilesTests
     }
 
     [TestMethod]
+    public void ANativeAssetIsALibraryWhateverItsName()
+    {
+        var folder = TestPaths.NewTempFolder("select");
+        var renamed = Path.Combine(folder, "onnxruntime.bin");
+        File.Copy(TestPaths.OnnxRuntimeLibrary(), renamed);
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(renamed, "onnxruntime.bin", "Some.Package", "1.0.0", "runtimes/linux-x64/native/onnxruntime.bin", "native"),
+            TestItems.PublishItem(renamed, "copy-without-asset-type.bin"));
+
+        Assert.IsTrue(task.Execute());
+
+        var moved = task.MovedFiles.Single();
+        Assert.AreEqual("onnxruntime.bin", moved.GetMetadata("SnapLoaderRelativePath"));
+        Assert.AreEqual("NativeLibrary", moved.GetMetadata("SnapLoaderKind"));
+    }
+
+    [TestMethod]
     public void WithoutRidOnlyTheTargetRidsFolderMoves()
     {
         var engine = new RecordingBuildEngine();
