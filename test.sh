@@ -10,6 +10,12 @@ install_apt_packages() {
   command -v unzip >/dev/null || missing+=(unzip)
   command -v python3 >/dev/null || missing+=(python3)
   command -v node >/dev/null || missing+=(nodejs npm)
+  # The preload shim: cmake builds it for linux-x64 and, with the cross compiler, linux-arm64; qemu runs the
+  # arm64 tests.
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v make >/dev/null || missing+=(make)
+  command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+  command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,0 +1,12 @@
+# Cross toolchain for linux-arm64 (Debian: apt-get install gcc-aarch64-linux-gnu; qemu-user for the tests).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+find_program(SL_QEMU_AARCH64 qemu-aarch64)
+if(SL_QEMU_AARCH64)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${SL_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+endif()

@@ -1,0 +1,50 @@
+/*
+ * snaploader_preload.h - public ABI of libsnaploader_preload.so, the LD_PRELOAD shim of SnapLoader.
+ *
+ * The shim makes files that SnapLoader moved into sealed memory files (memfd) answer at their original
+ * paths: open/fopen/stat/access/realpath/readlink/dlopen of a registered path act on the memory file.
+ *
+ * A process can tell whether the shim is preloaded by looking up snaploader_abi_version in the global
+ * scope: dlsym(RTLD_DEFAULT, "snaploader_abi_version") != NULL.
+ *
+ * All functions return 0 (or a non-negative value) on success and a negative errno value on failure;
+ * they do not set errno. Registration is meant for process init (before freeze); lookups are lock-free.
+ */
+#ifndef SNAPLOADER_PRELOAD_H
+#define SNAPLOADER_PRELOAD_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. Bumped on any incompatible change. */
+#define SNAPLOADER_ABI_VERSION 1
+
+/* Returns SNAPLOADER_ABI_VERSION of the loaded shim. */
+int snaploader_abi_version(void);
+
+/*
+ * Registers original_path (absolute; normalised lexically by the shim: ".", "..", "//") for memfd.
+ * memfd must carry F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW (else -EPERM); the shim keeps its own
+ * F_DUPFD_CLOEXEC duplicate, so the caller may close its fd afterwards.
+ * Errors: -EINVAL (NULL, empty or relative path, trailing slash), -ENAMETOOLONG, -EBADF, -EPERM (not a
+ * sealed memfd), -EEXIST (path already registered with another file; registering the same file again
+ * returns 0), -ENOSPC (table full), -EBUSY (after snaploader_freeze).
+ */
+int snaploader_register(const char *original_path, int memfd);
+
+/*
+ * Registers a bare file name (no slash) so that dlopen(name) with a slash-less name loads the file
+ * registered at original_path (which must be registered first, else -ENOENT).
+ * Errors as snaploader_register; -EEXIST when name already points to another path.
+ */
+int snaploader_register_alias(const char *name, const char *original_path);
+
+/* Forbids any further registration (-EBUSY). Returns 0. */
+int snaploader_freeze(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SNAPLOADER_PRELOAD_H */

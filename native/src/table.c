@@ -1,0 +1,286 @@
+/*
+ * The registration table: a fixed-size open-addressing hash table. Writers (registration) are serialised by
+ * a mutex and publish an entry by a release store of its key after every other field is written; readers
+ * (every interposed call) probe with acquire loads, never lock and never allocate. Entries are never removed,
+ * so a probe can stop at the first free slot.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef F_GET_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+
+#define SL_SLOTS 8192u              /* power of two; at most SL_MAX_ENTRIES are used (load <= 1/2) */
+#define SL_MAX_ENTRIES (SL_SLOTS / 2)
+#define SL_ARENA_SIZE (2u << 20)    /* key storage; bss, so only the pages used are committed */
+
+static struct sl_entry g_files[SL_SLOTS];
+static struct sl_entry g_aliases[SL_SLOTS];
+static char g_arena[SL_ARENA_SIZE];
+static size_t g_arena_used;
+static unsigned int g_file_count;   /* read with acquire: 0 makes every lookup a no-op */
+static unsigned int g_alias_count;
+static int g_frozen;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned long long fnv1a(const char *s, size_t n)
+{
+    unsigned long long h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static const struct sl_entry *probe(const struct sl_entry *table, const char *key, size_t len,
+                                    unsigned long long h)
+{
+    for (unsigned int i = 0; i < SL_SLOTS; i++) {
+        const struct sl_entry *e = &table[(h + i) & (SL_SLOTS - 1)];
+        const char *k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+        if (k == NULL) {
+            return NULL;
+        }
+        if (e->hash == h && e->key_len == len && memcmp(k, key, len) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+const struct sl_entry *sl_lookup_at(int dirfd, const char *path)
+{
+    /* Read through a volatile: wrappers of nonnull-declared functions must still see a NULL path. */
+    const char *volatile vpath = path;
+    const char *p = vpath;
+    if (p == NULL || p[0] == '\0') {
+        return NULL;
+    }
+    if (__atomic_load_n(&g_file_count, __ATOMIC_ACQUIRE) == 0) {
+        return NULL;
+    }
+    int saved = errno;
+    char norm[PATH_MAX];
+    int trailing = 0;
+    long n = sl_absolute_at(dirfd, p, norm, sizeof norm, &trailing);
+    const struct sl_entry *e = NULL;
+    if (n > 0 && !trailing) {
+        e = probe(g_files, norm, (size_t)n, fnv1a(norm, (size_t)n));
+    }
+    errno = saved;
+    return e;
+}
+
+const struct sl_entry *sl_lookup_alias(const char *name)
+{
+    const char *volatile vname = name;
+    const char *p = vname;
+    if (p == NULL || p[0] == '\0' || __atomic_load_n(&g_alias_count, __ATOMIC_ACQUIRE) == 0) {
+        return NULL;
+    }
+    size_t len = strlen(p);
+    const struct sl_entry *e = probe(g_aliases, p, len, fnv1a(p, len));
+    return e != NULL ? e->target : NULL;
+}
+
+/* Claims the slot for key (the existing entry, or a free slot). Called with g_lock held. */
+static struct sl_entry *slot_for(struct sl_entry *table, const char *key, size_t len, unsigned long long h)
+{
+    for (unsigned int i = 0; i < SL_SLOTS; i++) {
+        struct sl_entry *e = &table[(h + i) & (SL_SLOTS - 1)];
+        if (e->key == NULL || (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static const char *arena_copy(const char *s, size_t len)
+{
+    if (g_arena_used + len + 1 > SL_ARENA_SIZE) {
+        return NULL;
+    }
+    char *dst = g_arena + g_arena_used;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    g_arena_used += len + 1;
+    return dst;
+}
+
+static void format_proc_path(char *out, int fd)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int nd = 0;
+    unsigned int v = (unsigned int)fd;
+    memcpy(out, prefix, sizeof prefix - 1);
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    size_t l = sizeof prefix - 1;
+    while (nd > 0) {
+        out[l++] = digits[--nd];
+    }
+    out[l] = '\0';
+}
+
+SL_EXPORT int snaploader_abi_version(void)
+{
+    return SNAPLOADER_ABI_VERSION;
+}
+
+SL_EXPORT int snaploader_register(const char *original_path, int memfd)
+{
+    const char *volatile vpath = original_path;
+    const char *path = vpath;
+    if (path == NULL || path[0] != '/') {
+        return -EINVAL;
+    }
+    if (strlen(path) >= PATH_MAX) {
+        return -ENAMETOOLONG;
+    }
+    char norm[PATH_MAX];
+    int trailing = 0;
+    long n = sl_normalize(path, norm, sizeof norm, &trailing);
+    if (n < 0) {
+        return -ENAMETOOLONG;
+    }
+    if (trailing || n <= 1) {
+        return -EINVAL;
+    }
+    long seals = syscall(SYS_fcntl, memfd, F_GET_SEALS);
+    if (seals < 0) {
+        return errno == EBADF ? -EBADF : -EPERM;
+    }
+    const long needed = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+    if ((seals & needed) != needed) {
+        return -EPERM;
+    }
+    struct stat st;
+    int err = 0;
+    if (sl_sys_fstat(memfd, &st, &err) != 0) {
+        return -err;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return -EPERM;
+    }
+
+    int rc = 0;
+    pthread_mutex_lock(&g_lock);
+    if (g_frozen) {
+        rc = -EBUSY;
+        goto out;
+    }
+    unsigned long long h = fnv1a(norm, (size_t)n);
+    struct sl_entry *e = slot_for(g_files, norm, (size_t)n, h);
+    if (e != NULL && e->key != NULL) {
+        struct stat old;
+        if (sl_sys_fstat(e->fd, &old, &err) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino) {
+            rc = 0;  /* the same file again */
+        } else {
+            rc = -EEXIST;
+        }
+        goto out;
+    }
+    if (e == NULL || g_file_count >= SL_MAX_ENTRIES) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    const char *key = arena_copy(norm, (size_t)n);
+    if (key == NULL) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    long dup = syscall(SYS_fcntl, memfd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) {
+        rc = -errno;
+        goto out;
+    }
+    e->fd = (int)dup;
+    e->key_len = (size_t)n;
+    e->hash = h;
+    e->target = e;
+    format_proc_path(e->proc_path, e->fd);
+    __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
+out:
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+SL_EXPORT int snaploader_register_alias(const char *name, const char *original_path)
+{
+    const char *volatile vname = name;
+    const char *alias = vname;
+    if (alias == NULL || alias[0] == '\0' || strchr(alias, '/') != NULL
+            || strcmp(alias, ".") == 0 || strcmp(alias, "..") == 0) {
+        return -EINVAL;
+    }
+    size_t len = strlen(alias);
+    if (len >= NAME_MAX + 1) {
+        return -ENAMETOOLONG;
+    }
+    const char *volatile vpath = original_path;
+    const char *path = vpath;
+    if (path == NULL || path[0] != '/') {
+        return -EINVAL;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&g_lock);
+    if (g_frozen) {
+        rc = -EBUSY;
+        goto out;
+    }
+    const struct sl_entry *file = sl_lookup_at(AT_FDCWD, path);
+    if (file == NULL) {
+        rc = -ENOENT;
+        goto out;
+    }
+    unsigned long long h = fnv1a(alias, len);
+    struct sl_entry *e = slot_for(g_aliases, alias, len, h);
+    if (e != NULL && e->key != NULL) {
+        rc = e->target == file ? 0 : -EEXIST;
+        goto out;
+    }
+    if (e == NULL || g_alias_count >= SL_MAX_ENTRIES) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    const char *key = arena_copy(alias, len);
+    if (key == NULL) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    e->fd = file->fd;
+    e->key_len = len;
+    e->hash = h;
+    e->target = file;
+    memcpy(e->proc_path, file->proc_path, sizeof e->proc_path);
+    __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_alias_count, g_alias_count + 1, __ATOMIC_RELEASE);
+out:
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+SL_EXPORT int snaploader_freeze(void)
+{
+    pthread_mutex_lock(&g_lock);
+    g_frozen = 1;
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+}
