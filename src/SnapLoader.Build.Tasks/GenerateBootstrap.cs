@@ -75,6 +75,7 @@ public sealed class GenerateBootstrap : SnapLoaderTask
             namespace SnapLoader.Generated
             {
                 [global::System.CodeDom.Compiler.GeneratedCode("SnapLoader.Build", "1")]
+                [global::System.Runtime.Versioning.SupportedOSPlatform("linux")]
                 internal static class SnapLoaderBootstrap
                 {
                     [global::System.Runtime.CompilerServices.ModuleInitializer]

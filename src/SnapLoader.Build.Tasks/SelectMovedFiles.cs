@@ -6,8 +6,8 @@ using SnapLoader.Build.Tasks.Elf;
 namespace SnapLoader.Build.Tasks;
 
 /// <summary>
-/// Picks the files to move out of the publish set: every ELF library (a package's native asset, or a file named
-/// <c>*.so</c> or <c>*.so.N</c>) for the target RID of at least
+/// Picks the files to move out of the publish set: every ELF file that is a package's native asset or is named
+/// <c>*.so</c> or <c>*.so.N</c>, for the target RID, of at least
 /// <see cref="Threshold"/> bytes, plus what <see cref="Include"/> names, minus what <see cref="Exclude"/> names.
 /// </summary>
 public sealed class SelectMovedFiles : SnapLoaderTask
@@ -66,11 +66,13 @@ public sealed class SelectMovedFiles : SnapLoaderTask
                 continue;
             }
 
-            // A package's native asset is a library whatever its name; anything else must look like one. Either way
-            // it must be ELF: a package's Windows or macOS binaries are never loaded on Lambda.
-            var isLibrary = (file.GetMetadata(MetadataNames.AssetType) == "native" || PublishPaths.HasSharedLibraryName(relativePath))
-                && ElfFile.IsElf(fullPath);
-            var byDefault = isLibrary
+            // What the dynamic loader opens is an ELF file named like a library. A package's other ELF native assets
+            // (debug files such as libLdaNative.so.dbg) move too, as data; its Windows and macOS binaries never load
+            // on Lambda and stay where they are.
+            var isElf = ElfFile.IsElf(fullPath);
+            var isLibrary = isElf && PublishPaths.HasSharedLibraryName(relativePath);
+            var isNativeAsset = isElf && file.GetMetadata(MetadataNames.AssetType) == "native";
+            var byDefault = (isLibrary || isNativeAsset)
                 && info.Length >= Threshold
                 && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
             if (!byDefault && !included)

@@ -32,21 +32,22 @@ public sealed class SelectMovedFilesTests
     }
 
     [TestMethod]
-    public void ANativeAssetIsALibraryWhateverItsName()
+    public void AnElfNativeAssetNotNamedLikeALibraryMovesAsData()
     {
+        // Like Microsoft.ML's libLdaNative.so.dbg: ELF, a native asset, never opened by the dynamic loader.
         var folder = TestPaths.NewTempFolder("select");
-        var renamed = Path.Combine(folder, "onnxruntime.bin");
-        File.Copy(TestPaths.OnnxRuntimeLibrary(), renamed);
+        var debugFile = Path.Combine(folder, "libonnxruntime.so.dbg");
+        File.Copy(TestPaths.OnnxRuntimeLibrary(), debugFile);
         var engine = new RecordingBuildEngine();
         var task = Task(engine,
-            TestItems.PublishItem(renamed, "onnxruntime.bin", "Some.Package", "1.0.0", "runtimes/linux-x64/native/onnxruntime.bin", "native"),
-            TestItems.PublishItem(renamed, "copy-without-asset-type.bin"));
+            TestItems.PublishItem(debugFile, "libonnxruntime.so.dbg", "Some.Package", "1.0.0", "runtimes/linux-x64/native/libonnxruntime.so.dbg", "native"),
+            TestItems.PublishItem(debugFile, "not-an-asset.so.dbg"));
 
         Assert.IsTrue(task.Execute());
 
         var moved = task.MovedFiles.Single();
-        Assert.AreEqual("onnxruntime.bin", moved.GetMetadata("SnapLoaderRelativePath"));
-        Assert.AreEqual("NativeLibrary", moved.GetMetadata("SnapLoaderKind"));
+        Assert.AreEqual("libonnxruntime.so.dbg", moved.GetMetadata("SnapLoaderRelativePath"));
+        Assert.AreEqual("Data", moved.GetMetadata("SnapLoaderKind"));
     }
 
     [TestMethod]
