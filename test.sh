@@ -8,6 +8,7 @@ install_apt_packages() {
   local missing=()
   command -v gcc >/dev/null || missing+=(gcc)
   command -v unzip >/dev/null || missing+=(unzip)
+  command -v zip >/dev/null || missing+=(zip)
   command -v python3 >/dev/null || missing+=(python3)
   command -v node >/dev/null || missing+=(nodejs npm)
   # The preload shim: cmake builds it for linux-x64 and, with the cross compiler, linux-arm64; qemu runs the

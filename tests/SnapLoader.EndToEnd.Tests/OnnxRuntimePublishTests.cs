@@ -27,6 +27,11 @@ public sealed class OnnxRuntimePublishTests
         var native = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v8.0/linux-x64"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["native"]!.AsObject();
         CollectionAssert.AreEqual(new[] { "runtimes/linux-x64/native/libonnxruntime_providers_shared.so" }, native.Select(p => p.Key).ToArray());
 
+        Assert.IsTrue(File.Exists(Path.Combine(publish, "SnapLoader.Runtime.dll")), "the runtime is published although `dotnet add package` marks SnapLoader.Build PrivateAssets=all");
+        var shim = Path.Combine(publish, "libsnaploader_preload.so");
+        Assert.IsTrue(File.Exists(shim), "the preload shim comes with SnapLoader.Runtime as a native asset");
+        Assert.AreEqual(62, ElfMachine(shim), "x86-64 shim");
+
         var wrapper = Path.Combine(publish, "snaploader-exec-wrapper");
         Assert.IsTrue(File.GetUnixFileMode(wrapper).HasFlag(UnixFileMode.UserExecute | UnixFileMode.OtherExecute), "the wrapper must be executable");
         Assert.IsFalse(File.ReadAllText(wrapper).Contains('\r'), "the wrapper must have LF line endings");
@@ -62,6 +67,7 @@ public sealed class OnnxRuntimePublishTests
         var publish = Path.Combine(project.Directory, "bin", "Release", "net8.0", "publish");
         Assert.IsFalse(File.Exists(Path.Combine(publish, "runtimes/linux-x64/native/libonnxruntime.so")));
         Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-arm64/native/libonnxruntime.so")), "another RID's library is not touched");
+        Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-x64/native/libsnaploader_preload.so")), "the wrapper finds the shim there");
 
         var runtimeTargets = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v8.0"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["runtimeTargets"]!.AsObject();
         Assert.IsFalse(runtimeTargets.ContainsKey("runtimes/linux-x64/native/libonnxruntime.so"));
@@ -86,6 +92,7 @@ public sealed class OnnxRuntimePublishTests
         project.Publish(["-r", "linux-arm64", "--self-contained", "false"]).EnsureSuccess("dotnet publish");
 
         Assert.IsFalse(File.Exists(Path.Combine(project.PublishFolder("linux-arm64"), "libonnxruntime.so")));
+        Assert.AreEqual(183, ElfMachine(Path.Combine(project.PublishFolder("linux-arm64"), "libsnaploader_preload.so")), "AArch64 shim");
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-arm64"), "*.zip").Single();
         var entry = ZipListing.Read(archive).Single();
         Assert.AreEqual(ZipListing.Sha256OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, entry));
@@ -113,5 +120,14 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsTrue(File.Exists(Path.Combine(project.PublishFolder("linux-x64"), "libonnxruntime.so")));
         Assert.IsFalse(File.Exists(Path.Combine(project.PublishFolder("linux-x64"), "snaploader-exec-wrapper")));
         Assert.IsFalse(AssemblyInspection.HasType(Path.Combine(project.PublishFolder("linux-x64"), "Function.dll"), "SnapLoader.Generated.SnapLoaderBootstrap"));
+    }
+
+    // e_machine of an ELF file: 62 x86-64, 183 AArch64.
+    private static int ElfMachine(string path)
+    {
+        var header = new byte[20];
+        using var file = File.OpenRead(path);
+        file.ReadExactly(header);
+        return header[18] | (header[19] << 8);
     }
 }

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+
+namespace SnapLoader.Runtime;
+
+/// <summary>
+/// Everything one archive put in place: its memory files, their original paths, the links of the farm and the
+/// loaded libraries. Building one is all or nothing: on failure every memory file is closed again and nothing is
+/// registered with the shim.
+/// </summary>
+internal sealed class LoadedArchive
+{
+    private LoadedArchive(string basePath, string targetDirectory, IReadOnlyList<(MovedFile File, MemoryFile Memory)> files)
+    {
+        BasePath = basePath;
+        TargetDirectory = targetDirectory;
+        Files = files;
+    }
+
+    public string BasePath { get; }
+    public string TargetDirectory { get; }
+    public IReadOnlyList<(MovedFile File, MemoryFile Memory)> Files { get; }
+
+    public string OriginalPath(MovedFile file) => Path.Combine(BasePath, file.RelativePath);
+    public string LinkPath(MovedFile file) => Path.Combine(TargetDirectory, file.RelativePath);
+
+    /// <summary>Streams, verifies, registers, links and loads; returns only when all of it worked.</summary>
+    public static async Task<LoadedArchive> LoadAsync(IArchiveSource source, IReadOnlyList<MovedFile>? expected, Func<string, bool>? filter,
+        string basePath, string targetDirectory, bool loadLibraries, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var loaded = await ArchiveLoader.LoadAsync(source, expected, filter, LoaderOptions.Default, cancellationToken).ConfigureAwait(false);
+        var bytes = loaded.Sum(f => f.File.Length);
+        LambdaLog.Info($"streamed, decoded and verified {loaded.Count} files from {source.Description}", new Dictionary<string, object?>
+        {
+            ["bytes"] = bytes,
+            ["ms"] = clock.ElapsedMilliseconds,
+        });
+
+        // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
+        var archive = new LoadedArchive(basePath, targetDirectory, loaded.Select(f => (f.Moved ?? Describe(f), f.File)).ToList());
+        try
+        {
+            clock.Restart();
+            SymlinkFarm.Create(targetDirectory, archive.Files.Select(f => (f.File.RelativePath, f.Memory)));
+            if (PreloadShim.IsPreloaded)
+            {
+                foreach (var (file, memory) in archive.Files)
+                {
+                    PreloadShim.Register(archive.OriginalPath(file), memory);
+                }
+            }
+            LambdaLog.Info($"registered {archive.Files.Count} files under {basePath}", new Dictionary<string, object?>
+            {
+                ["shim"] = PreloadShim.IsPreloaded,
+                ["links"] = targetDirectory,
+                ["ms"] = clock.ElapsedMilliseconds,
+            });
+        }
+        catch
+        {
+            archive.Close();
+            throw;
+        }
+
+        if (loadLibraries)
+        {
+            clock.Restart();
+            var count = NativeLibraries.LoadInOrder(archive.Files
+                .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
+                .Select(f => (f.File, archive.LinkPath(f.File))));
+            LambdaLog.Info($"loaded {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
+        }
+        return archive;
+    }
+
+    /// <summary>
+    /// After a SnapStart restore: the memory files came back with the snapshot, the farm in /tmp may not have.
+    /// Checks both and recreates the links; a memory file that changed fails loudly.
+    /// </summary>
+    public void Restore()
+    {
+        foreach (var (file, memory) in Files)
+        {
+            var length = CurrentLength(memory);
+            if (length != file.Size)
+            {
+                throw new SnapLoaderException(RuntimeErrorCodes.RestoreFailed,
+                    $"After restore, the memory file of '{file.RelativePath}' is {length:N0} bytes, not the {file.Size:N0} that were verified; the snapshot is unusable.");
+            }
+        }
+        if (!SymlinkFarm.IsIntact(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory))))
+        {
+            SymlinkFarm.Create(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory)));
+        }
+    }
+
+    // The descriptor's current size as the kernel sees it; -1 when the descriptor is gone.
+    private static long CurrentLength(MemoryFile memory)
+    {
+        try
+        {
+            using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(memory.Fd, ownsHandle: false);
+            return RandomAccess.GetLength(handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
+    private static MovedFile Describe(LoadedFile loaded) => new(
+        loaded.RelativePath, loaded.Size, loaded.Sha256 ?? new string('0', 64),
+        System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(loaded.RelativePath), @"\.so(\.\d+)*$") ? MovedFileKind.NativeLibrary : MovedFileKind.Data);
+
+    /// <summary>Closes every memory file; for a failed load only (a registered file must stay open).</summary>
+    public void Close()
+    {
+        foreach (var (_, memory) in Files)
+        {
+            memory.Dispose();
+        }
+    }
+}

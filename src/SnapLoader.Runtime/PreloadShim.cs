@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+
+namespace SnapLoader.Runtime;
+
+/// <summary>
+/// The preload shim (libsnaploader_preload.so), reached through the functions it exports. It can only be put in
+/// place at process start (LD_PRELOAD, set by the exec wrapper); environment changes made by .NET later never
+/// reach the native getenv(), so the runtime talks to it through these calls and nothing else.
+/// </summary>
+internal static unsafe class PreloadShim
+{
+    /// <summary>The ABI version this runtime speaks (SNAPLOADER_ABI_VERSION in native/include/snaploader_preload.h).</summary>
+    public const int AbiVersion = 1;
+
+    /// <summary>The variable the exec wrapper sets; named in the warning when the shim is missing.</summary>
+    public const string ExecWrapperVariable = "AWS_LAMBDA_EXEC_WRAPPER";
+
+    private static readonly Lazy<Exports?> s_exports = new(FindExports);
+
+    /// <summary>Whether the shim is preloaded into this process and speaks this runtime's ABI.</summary>
+    public static bool IsPreloaded => s_exports.Value is not null;
+
+    /// <summary>Registers <paramref name="originalPath"/> for the sealed memory file <paramref name="memoryFile"/>.</summary>
+    public static void Register(string originalPath, MemoryFile memoryFile)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var result = WithUtf8(originalPath, path => exports.Register(path, memoryFile.Fd));
+        ThrowOnError(result, $"register '{originalPath}' with the preload shim");
+    }
+
+    /// <summary>Makes a slash-less dlopen of <paramref name="name"/> (a SONAME or file name) open <paramref name="originalPath"/>.</summary>
+    public static void RegisterAlias(string name, string originalPath)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var nameBytes = System.Text.Encoding.UTF8.GetBytes(name + "\0");
+        var pathBytes = System.Text.Encoding.UTF8.GetBytes(originalPath + "\0");
+        fixed (byte* n = nameBytes)
+        fixed (byte* p = pathBytes)
+        {
+            ThrowOnError(exports.RegisterAlias(n, p), $"register the name '{name}' for '{originalPath}' with the preload shim");
+        }
+    }
+
+    /// <summary>Closes registration; later attempts fail. Called once everything of the manifest is registered.</summary>
+    public static void Freeze()
+    {
+        if (s_exports.Value is { } exports)
+        {
+            ThrowOnError(exports.Freeze(), "freeze the preload shim's table");
+        }
+    }
+
+    private static int WithUtf8(string text, Func<nint, int> call)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text + "\0");
+        fixed (byte* p = bytes)
+        {
+            return call((nint)p);
+        }
+    }
+
+    private static void ThrowOnError(int result, string what)
+    {
+        if (result < 0)
+        {
+            throw new SnapLoaderException(RuntimeErrorCodes.ShimRegistrationFailed,
+                $"Could not {what}: {Marshal.GetPInvokeErrorMessage(-result)} (errno {-result}).");
+        }
+    }
+
+    // Looked up in the global scope rather than by library name: the shim counts only if LD_PRELOAD put it there,
+    // and a copy that .NET would load on demand could not see the process's earlier calls anyway.
+    private static Exports? FindExports()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var global = NativeLibrary.GetMainProgramHandle();
+        if (!NativeLibrary.TryGetExport(global, "snaploader_abi_version", out var version)
+            || !NativeLibrary.TryGetExport(global, "snaploader_register", out var register)
+            || !NativeLibrary.TryGetExport(global, "snaploader_register_alias", out var alias)
+            || !NativeLibrary.TryGetExport(global, "snaploader_freeze", out var freeze))
+        {
+            return null;
+        }
+        var abi = ((delegate* unmanaged<int>)version)();
+        return abi == AbiVersion
+            ? new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias, (delegate* unmanaged<int>)freeze)
+            : throw new SnapLoaderException(RuntimeErrorCodes.ShimRegistrationFailed,
+                $"The preloaded libsnaploader_preload.so speaks ABI {abi}, this SnapLoader.Runtime speaks {AbiVersion}: publish again so the shim and the runtime come from the same package version.");
+    }
+
+    private sealed class Exports(delegate* unmanaged<byte*, int, int> register, delegate* unmanaged<byte*, byte*, int> registerAlias, delegate* unmanaged<int> freeze)
+    {
+        public int Register(nint path, int fd) => register((byte*)path, fd);
+        public int RegisterAlias(byte* name, byte* path) => registerAlias(name, path);
+        public int Freeze() => freeze();
+    }
+}

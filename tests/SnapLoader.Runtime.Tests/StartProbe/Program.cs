@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using SnapLoader.Runtime;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+// Usage: StartProbe <manifest.json>
+// Starts SnapLoader the way the generated bootstrap does, then checks what a function would see and prints one
+// JSON object of findings (or the SnapLoaderException's code and message) for the test to assert on.
+var input = JsonDocument.Parse(File.ReadAllText(args[0])).RootElement;
+var files = input.GetProperty("files").EnumerateArray().Select(f => new MovedFile(
+    f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(), f.GetProperty("sha256").GetString()!,
+    Enum.Parse<MovedFileKind>(f.GetProperty("kind").GetString()!), f.GetProperty("soname").GetString())).ToList();
+var archive = input.GetProperty("archive");
+var manifest = new SnapLoaderManifest(
+    new ArchiveLocation(archive.GetProperty("fileName").GetString()!, archive.GetProperty("sha256").GetString()!, archive.GetProperty("length").GetInt64()),
+    "linux-x64", files);
+
+var findings = new Dictionary<string, object?>();
+try
+{
+    SnapLoaderRuntime.Start(manifest);
+}
+catch (SnapLoaderException e)
+{
+    findings["errorCode"] = e.Code;
+    findings["errorMessage"] = e.Message;
+    findings["memfds"] = CountMemfds(files);
+    Console.WriteLine(JsonSerializer.Serialize(findings));
+    return 3;
+}
+
+var taskRoot = SnapLoaderRuntime.BasePath;
+findings["preloaded"] = SnapLoaderRuntime.IsPreloaded;
+findings["hashes"] = files.ToDictionary(f => f.RelativePath, f => Sha256(Path.Combine(taskRoot, f.RelativePath)));
+findings["ortApiBase"] = OrtGetApiBase() != 0;
+findings["mapsMemfd"] = File.ReadAllText("/proc/self/maps").Contains("/memfd:libonnxruntime.so", StringComparison.Ordinal);
+findings["linkPath"] = SnapLoaderRuntime.GetPath(files[0].RelativePath);
+findings["descriptors"] = SnapLoaderRuntime.GetFileDescriptors().Count;
+
+// A restore brings the process back without the farm in /tmp: the hook must recreate it.
+var links = Environment.GetEnvironmentVariable("SNAPLOADER_TARGET_DIR")!;
+SnapLoaderRuntime.BeforeSnapshotAsync().AsTask().GetAwaiter().GetResult();
+Directory.Delete(links, recursive: true);
+SnapLoaderRuntime.AfterRestoreAsync().AsTask().GetAwaiter().GetResult();
+findings["linksAfterRestore"] = files.All(f => File.Exists(Path.Combine(links, f.RelativePath)));
+Console.WriteLine(JsonSerializer.Serialize(findings));
+return 0;
+
+static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
+
+// Only the manifest's memory files: the .NET runtime keeps memfds of its own (the W^X "doublemapper").
+static int CountMemfds(IEnumerable<MovedFile> files) => Directory.GetFiles("/proc/self/fd").Count(fd =>
+{
+    try
+    {
+        var target = new FileInfo(fd).LinkTarget ?? "";
+        return target.StartsWith("/memfd:", StringComparison.Ordinal) && files.Any(f => target.Contains(Path.GetFileName(f.RelativePath), StringComparison.Ordinal));
+    }
+    catch (IOException)
+    {
+        return false;
+    }
+});
+
+[DllImport("onnxruntime", EntryPoint = "OrtGetApiBase")]
+static extern nint OrtGetApiBase();

@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SnapLoader.Build.Tasks.Archive;
+using SnapLoader.Tests;
+
+namespace SnapLoader.Runtime.Tests;
+
+/// <summary>
+/// <see cref="SnapLoaderRuntime.Start"/> as the bootstrap calls it, in a child process with the preload shim, on an
+/// archive of libonnxruntime.so and ResNet18.onnx written by the build's own writer. The files are never on disk
+/// under the task root: whatever reads them there reads the memory files.
+/// </summary>
+[TestClass]
+public sealed class StartTests
+{
+    private static readonly Lazy<string> s_probe = new(BuildProbe);
+    private static readonly Lazy<string> s_shim = new(BuildShim);
+
+    [TestMethod]
+    public void StartLoadsVerifiesRegistersAndRestores()
+    {
+        var (manifest, env, taskRoot) = Prepare(corruptHash: false);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
+        foreach (var (path, hash) in findings["hashes"]!.AsObject())
+        {
+            Assert.AreEqual(ExpectedHash(path), hash!.GetValue<string>(), $"{path} read at its original path");
+            Assert.IsFalse(File.Exists(Path.Combine(taskRoot, path)), "the file must not exist on disk");
+        }
+        Assert.IsTrue(findings["ortApiBase"]!.GetValue<bool>(), "[DllImport(\"onnxruntime\")] reached the library");
+        Assert.IsTrue(findings["mapsMemfd"]!.GetValue<bool>(), "/proc/self/maps shows the library mapped from its memfd");
+        Assert.IsTrue(findings["linksAfterRestore"]!.GetValue<bool>(), "the after-restore hook recreated the links");
+        Assert.AreEqual(2, findings["descriptors"]!.GetValue<int>());
+        StringAssert.Contains(result.Output, "SnapLoader INFO: ready: 2 files");
+    }
+
+    [TestMethod]
+    public void AHashMismatchFailsWithNothingLeftOpen()
+    {
+        var (manifest, env, _) = Prepare(corruptHash: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(3, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        StringAssert.StartsWith(findings["errorCode"]!.GetValue<string>(), "SNAP1");
+        StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "ResNet18.onnx");
+        Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
+    }
+
+    private static string ExpectedHash(string relativePath) => relativePath.EndsWith(".onnx", StringComparison.Ordinal)
+        ? Sha256(TestPaths.ResNet18Model)
+        : Sha256(TestPaths.OnnxRuntimeLibrary());
+
+    private static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash)
+    {
+        var folder = TestPaths.NewTempFolder("start");
+        var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
+        var inputs = new[]
+        {
+            new ArchiveInput("libonnxruntime.so", TestPaths.OnnxRuntimeLibrary()),
+            new ArchiveInput("models/ResNet18.onnx", TestPaths.ResNet18Model),
+        };
+        var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
+        var files = new JsonArray(archive.Entries.Select(e => (JsonNode)new JsonObject
+        {
+            ["path"] = e.EntryName,
+            ["size"] = e.Size,
+            ["sha256"] = corruptHash && e.EntryName.EndsWith(".onnx", StringComparison.Ordinal) ? new string('a', 64) : e.Sha256,
+            ["kind"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
+            ["soname"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "libonnxruntime.so.1" : null,
+        }).ToArray());
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, new JsonObject
+        {
+            ["archive"] = new JsonObject { ["fileName"] = "archive.zip", ["sha256"] = archive.Sha256, ["length"] = archive.Length },
+            ["files"] = files,
+        }.ToJsonString());
+        var env = new Dictionary<string, string?>
+        {
+            ["LD_PRELOAD"] = s_shim.Value,
+            ["LAMBDA_TASK_ROOT"] = taskRoot,
+            ["SNAPLOADER_ARCHIVE_DIR"] = folder,
+            ["SNAPLOADER_TARGET_DIR"] = Path.Combine(folder, "links"),
+        };
+        return (manifest, env, taskRoot);
+    }
+
+    private static ProcessResult RunProbe(string manifest, Dictionary<string, string?> env) =>
+        ProcessRunner.Run("dotnet", [s_probe.Value, manifest], Path.GetDirectoryName(manifest)!, env);
+
+    private static JsonNode LastJson(string output) =>
+        JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
+
+    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
+
+    private static string BuildProbe()
+    {
+        var project = Path.Combine(TestPaths.RepositoryRoot, "tests", "SnapLoader.Runtime.Tests", "StartProbe", "StartProbe.csproj");
+        var output = Path.Combine(AppContext.BaseDirectory, "start-probe");
+        ProcessRunner.Run("dotnet", ["build", project, "-o", output, "-nologo", "-v:q"], TestPaths.RepositoryRoot).EnsureSuccess("dotnet build StartProbe");
+        return Path.Combine(output, "StartProbe.dll");
+    }
+
+    private static string BuildShim()
+    {
+        var output = Path.Combine(AppContext.BaseDirectory, "start-shim");
+        ProcessRunner.Run("bash", [Path.Combine(TestPaths.RepositoryRoot, "native", "build.sh"), "linux-x64", output], TestPaths.RepositoryRoot,
+            new Dictionary<string, string?> { ["SNAPLOADER_NATIVE_BUILD_DIR"] = Path.Combine(AppContext.BaseDirectory, "start-shim-build") })
+            .EnsureSuccess("native/build.sh linux-x64");
+        return Path.Combine(output, "libsnaploader_preload.so");
+    }
+}
