@@ -1,0 +1,69 @@
+using SnapLoader.Tests;
+
+namespace SnapLoader.Runtime.Tests;
+
+/// <summary>The .NET form of lambda-snaploader's API, on archives and files made by hand.</summary>
+[TestClass]
+[DoNotParallelize] // the API keeps process-wide state, as the Python module did
+public sealed class PredecessorApiTests
+{
+    [TestMethod]
+    public async Task AUserMadeZipLoadsWithAFilterAndEveryFileIsReachable()
+    {
+        var folder = TestPaths.NewTempFolder("api");
+        var content = Directory.CreateDirectory(Path.Combine(folder, "content")).FullName;
+        Directory.CreateDirectory(Path.Combine(content, "models"));
+        File.WriteAllText(Path.Combine(content, "models", "labels.txt"), "cat\ndog\n");
+        File.WriteAllText(Path.Combine(content, "README.txt"), "not wanted");
+        var zip = Path.Combine(folder, "user.zip");
+        ProcessRunner.Run("zip", ["-r", "-q", zip, "models", "README.txt"], content).EnsureSuccess("zip -r");
+        var links = Path.Combine(folder, "links");
+
+        await SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, fileFilter: name => name.StartsWith("models/", StringComparison.Ordinal),
+            basePath: "/opt/ml/model", targetDirectory: links);
+
+        Assert.AreEqual("cat\ndog\n", File.ReadAllText(Path.Combine(links, "models", "labels.txt")));
+        Assert.IsFalse(File.Exists(Path.Combine(links, "README.txt")), "the filter left it out");
+        Assert.AreEqual(Path.Combine(links, "models/labels.txt"), SnapLoaderRuntime.GetPath("/opt/ml/model/models/labels.txt"));
+        Assert.AreEqual(Path.Combine(links, "models/labels.txt"), SnapLoaderRuntime.GetPath("models/labels.txt"));
+        Assert.IsTrue(SnapLoaderRuntime.GetFileDescriptors().ContainsKey("models/labels.txt"));
+        Assert.IsNull(SnapLoaderRuntime.GetPath("README.txt"));
+    }
+
+    [TestMethod]
+    public async Task MemoryFilesMadeByHandAreSealedLinkedAndListed()
+    {
+        var links = Path.Combine(TestPaths.NewTempFolder("api"), "links");
+        var name = $"manual/{Guid.NewGuid():N}.bin";
+
+        var fromBytes = SnapLoaderRuntime.CreateMemoryFile(name, [1, 2, 3]);
+        using var stream = new MemoryStream(new byte[] { 9, 8, 7, 6 });
+        var fromStream = await SnapLoaderRuntime.CreateMemoryFileAsync(name + ".stream", stream, stream.Length);
+        SnapLoaderRuntime.CreateSymlinks(links);
+
+        Assert.IsTrue(fromBytes.IsSealed && fromStream.IsSealed);
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, File.ReadAllBytes(Path.Combine(links, name)));
+        CollectionAssert.AreEqual(new byte[] { 9, 8, 7, 6 }, File.ReadAllBytes(Path.Combine(links, name + ".stream")));
+        Assert.AreEqual(fromBytes.Fd, SnapLoaderRuntime.GetFileDescriptors()[name]);
+        Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.CreateMemoryFile(name, [4]), "one memory file per name");
+    }
+
+    [TestMethod]
+    public async Task AStreamShorterThanAnnouncedLeavesNoMemoryFile()
+    {
+        var name = $"manual/{Guid.NewGuid():N}.bin";
+        using var stream = new MemoryStream(new byte[] { 1, 2 });
+
+        await Assert.ThrowsExactlyAsync<InvalidDataException>(() => SnapLoaderRuntime.CreateMemoryFileAsync(name, stream, 10));
+
+        Assert.IsFalse(SnapLoaderRuntime.GetFileDescriptors().ContainsKey(name));
+    }
+
+    [TestMethod]
+    public void WithoutTheShimSetupPreloadSaysSoAndHooksNeedAmazonLambdaCore()
+    {
+        Assert.IsFalse(SnapLoaderRuntime.SetupPreload(), "the test host is not started through the exec wrapper");
+        Assert.IsFalse(SnapLoaderRuntime.RegisterSnapStartHook(), "Amazon.Lambda.Core is not loaded here");
+        Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.SetBasePath("relative/path"));
+    }
+}
