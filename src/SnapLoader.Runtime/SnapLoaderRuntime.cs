@@ -26,6 +26,7 @@ public static class SnapLoaderRuntime
     private static SnapLoaderManifest? s_manifest;
     private static string? s_basePath;
     private static bool s_hooksRegistered;
+    private static int s_warnedNotPreloaded;
 
     /// <summary>The manifest handed over by the bootstrap, or <see langword="null"/> before <see cref="Start"/>.</summary>
     public static SnapLoaderManifest? Manifest => Volatile.Read(ref s_manifest);
@@ -373,8 +374,6 @@ public static class SnapLoaderRuntime
                 $"set {PreloadShim.ExecWrapperVariable}=/var/task/snaploader-exec-wrapper on the function. Libraries are still loaded and served to P/Invoke.");
         }
     }
-
-    private static int s_warnedNotPreloaded;
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
