@@ -31,6 +31,32 @@ public sealed class PredecessorApiTests
     }
 
     [TestMethod]
+    public async Task LoadLibrariesFromS3InOneCall()
+    {
+        await using var server = await S3rverServer.StartAsync();
+        await server.CreateBucketAsync("user-libs");
+        var folder = TestPaths.NewTempFolder("api");
+        var content = Directory.CreateDirectory(Path.Combine(folder, "content")).FullName;
+        File.WriteAllText(Path.Combine(content, "vocab.txt"), "hello");
+        var zip = Path.Combine(folder, "user.zip");
+        ProcessRunner.Run("zip", ["-q", zip, "vocab.txt"], content).EnsureSuccess("zip");
+        await server.PutObjectAsync("user-libs", "libs/user.zip", File.ReadAllBytes(zip));
+        var links = Path.Combine(folder, "links");
+        using var env = new EnvironmentScope(new()
+        {
+            ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl,
+            ["AWS_REGION"] = "us-east-1",
+            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
+        });
+
+        await SnapLoaderRuntime.LoadLibrariesFromS3Async("user-libs", "libs/user.zip", basePath: "/srv/app", targetDirectory: links);
+
+        Assert.AreEqual("hello", File.ReadAllText(Path.Combine(links, "vocab.txt")));
+        Assert.AreEqual(Path.Combine(links, "vocab.txt"), SnapLoaderRuntime.GetPath("/srv/app/vocab.txt"));
+    }
+
+    [TestMethod]
     public async Task MemoryFilesMadeByHandAreSealedLinkedAndListed()
     {
         var links = Path.Combine(TestPaths.NewTempFolder("api"), "links");

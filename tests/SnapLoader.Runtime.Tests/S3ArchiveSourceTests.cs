@@ -289,27 +289,4 @@ public sealed class S3ArchiveSourceTests
         };
         return new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(accessKey, secretKey), config);
     }
-
-    /// <summary>Sets environment variables for one test and restores them after.</summary>
-    private sealed class EnvironmentScope : IDisposable
-    {
-        private readonly Dictionary<string, string?> _saved = new();
-
-        public EnvironmentScope(Dictionary<string, string?> values)
-        {
-            foreach (var (name, value) in values)
-            {
-                _saved[name] = Environment.GetEnvironmentVariable(name);
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var (name, value) in _saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-    }
 }

@@ -1,0 +1,24 @@
+namespace SnapLoader.Tests;
+
+/// <summary>Sets environment variables of this process (null removes one) and puts the old values back on dispose.</summary>
+internal sealed class EnvironmentScope : IDisposable
+{
+    private readonly Dictionary<string, string?> _saved = new(StringComparer.Ordinal);
+
+    public EnvironmentScope(Dictionary<string, string?> values)
+    {
+        foreach (var (name, value) in values)
+        {
+            _saved[name] = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (name, value) in _saved)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+}
