@@ -33,10 +33,30 @@ public sealed class StartTests
             Assert.IsFalse(File.Exists(Path.Combine(taskRoot, path)), "the file must not exist on disk");
         }
         Assert.IsTrue(findings["ortApiBase"]!.GetValue<bool>(), "[DllImport(\"onnxruntime\")] reached the library");
+        Assert.IsTrue(findings["inference"]!.GetValue<int>() > 0, "ONNX Runtime's managed API ran ResNet18 from its original path");
         Assert.IsTrue(findings["mapsMemfd"]!.GetValue<bool>(), "/proc/self/maps shows the library mapped from its memfd");
         Assert.IsTrue(findings["linksAfterRestore"]!.GetValue<bool>(), "the after-restore hook recreated the links");
         Assert.AreEqual(2, findings["descriptors"]!.GetValue<int>());
         StringAssert.Contains(result.Output, "SnapLoader INFO: ready: 2 files");
+    }
+
+    [TestMethod]
+    public void LogLinesFollowLambdasJsonFormatWhenAskedTo()
+    {
+        var (manifest, env, _) = Prepare(corruptHash: false);
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var records = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.StartsWith('{') && l.Contains("\"logger\":\"SnapLoader\"", StringComparison.Ordinal))
+            .Select(l => JsonNode.Parse(l)!)
+            .ToList();
+        Assert.IsTrue(records.Count >= 4, result.Output);
+        Assert.IsTrue(records.All(r => r["level"] is not null && r["timestamp"] is not null && r["message"] is not null));
+        Assert.IsTrue(records.Any(r => r["message"]!.GetValue<string>().StartsWith("ready", StringComparison.Ordinal) && r["ms"] is not null));
+        Assert.IsFalse(result.Output.Contains("SnapLoader INFO:", StringComparison.Ordinal), "no plain-text lines in JSON mode");
     }
 
     [TestMethod]

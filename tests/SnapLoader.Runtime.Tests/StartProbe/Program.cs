@@ -35,6 +35,7 @@ var taskRoot = SnapLoaderRuntime.BasePath;
 findings["preloaded"] = SnapLoaderRuntime.IsPreloaded;
 findings["hashes"] = files.ToDictionary(f => f.RelativePath, f => Sha256(Path.Combine(taskRoot, f.RelativePath)));
 findings["ortApiBase"] = OrtGetApiBase() != 0;
+findings["inference"] = RunResNet(Path.Combine(taskRoot, "models/ResNet18.onnx"));
 findings["mapsMemfd"] = File.ReadAllText("/proc/self/maps").Contains("/memfd:libonnxruntime.so", StringComparison.Ordinal);
 findings["linkPath"] = SnapLoaderRuntime.GetPath(files[0].RelativePath);
 findings["descriptors"] = SnapLoaderRuntime.GetFileDescriptors().Count;
@@ -47,6 +48,17 @@ SnapLoaderRuntime.AfterRestoreAsync().AsTask().GetAwaiter().GetResult();
 findings["linksAfterRestore"] = files.All(f => File.Exists(Path.Combine(links, f.RelativePath)));
 Console.WriteLine(JsonSerializer.Serialize(findings));
 return 0;
+
+// ONNX Runtime's managed API, with its own DllImport resolver, on the model it opens by its original path.
+static int RunResNet(string modelPath)
+{
+    using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(modelPath);
+    var (name, metadata) = session.InputMetadata.First();
+    var shape = metadata.Dimensions.Select(d => d < 0 ? 1 : d).ToArray();
+    var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(shape);
+    using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(name, input)]);
+    return results.First().AsTensor<float>().Length is var length ? (int)length : 0;
+}
 
 static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
 
