@@ -58,7 +58,14 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
     {
         var compression = ParseCompression();
         var level = ParseLevel(compression);
-        Directory.CreateDirectory(IntermediateDirectory);
+        try
+        {
+            Directory.CreateDirectory(IntermediateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SnapLoaderBuildException(ErrorCodes.ArchiveWriteFailed, $"Could not create '{IntermediateDirectory}' for the archive: {e.Message}", IntermediateDirectory, e);
+        }
 
         var inputs = Files.Select(f => new ArchiveInput(f.GetMetadata(MetadataNames.MovedPath), Path.GetFullPath(f.ItemSpec))).ToList();
         var fingerprint = ArchiveStamp.Fingerprint(inputs, compression, level);
@@ -72,7 +79,15 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
         else
         {
             packed = Pack(inputs, compression, level);
-            ArchiveStamp.Write(stampPath, fingerprint, packed);
+            try
+            {
+                ArchiveStamp.Write(stampPath, fingerprint, packed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Only the next publish's shortcut is lost; this archive is complete.
+                Log.LogMessage(MessageImportance.Normal, $"SnapLoader: could not record '{stampPath}' ({e.Message}); the next publish packs again.");
+            }
         }
 
         ArchivePath = packed.Path;
@@ -104,7 +119,7 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
                 File.Delete(stale);
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SnapLoaderBuildException(ErrorCodes.ArchiveWriteFailed, $"Could not move the archive to '{finalPath}': {e.Message}", finalPath, e);
         }

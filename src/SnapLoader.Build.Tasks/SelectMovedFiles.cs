@@ -46,45 +46,15 @@ public sealed class SelectMovedFiles : SnapLoaderTask
 
         foreach (var file in Files)
         {
-            var relativePath = PublishPaths.Normalize(file.GetMetadata(MetadataNames.RelativePath) is { Length: > 0 } r ? r : Path.GetFileName(file.ItemSpec));
-            var fullPath = Path.GetFullPath(file.ItemSpec);
-            var info = new FileInfo(fullPath);
-            var included = include.Matches(relativePath, fullPath);
-
-            if (!info.Exists || exclude.Matches(relativePath, fullPath))
+            try
             {
-                continue;
+                Select(file, include, exclude, neverMove, moved);
             }
-            if (neverMove.Contains(fullPath) || IsManagedOrHostFile(fullPath, relativePath))
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                if (included)
-                {
-                    LogWarning(ErrorCodes.IncludeIgnored,
-                        $"'{relativePath}' matches SnapLoaderInclude but stays in the deployment: managed assemblies, deps/runtimeconfig files, the exec wrapper and the preload shim are never moved.",
-                        fullPath);
-                }
-                continue;
+                throw new SnapLoaderBuildException(ErrorCodes.SourceFileUnreadable,
+                    $"Could not read '{file.ItemSpec}' of the publish set to decide whether it moves: {e.Message}", file.ItemSpec, e);
             }
-
-            // What the dynamic loader opens is an ELF file named like a library. A package's other ELF native assets
-            // (debug files such as libLdaNative.so.dbg) move too, as data; its Windows and macOS binaries never load
-            // on Lambda and stay where they are.
-            var isElf = ElfFile.IsElf(fullPath);
-            var isLibrary = isElf && PublishPaths.HasSharedLibraryName(relativePath);
-            var isNativeAsset = isElf && file.GetMetadata(MetadataNames.AssetType) == "native";
-            var byDefault = (isLibrary || isNativeAsset)
-                && info.Length >= Threshold
-                && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
-            if (!byDefault && !included)
-            {
-                continue;
-            }
-
-            var item = new TaskItem(file);
-            item.SetMetadata(MetadataNames.MovedPath, relativePath);
-            item.SetMetadata(MetadataNames.Kind, isLibrary ? MovedFileKinds.NativeLibrary : MovedFileKinds.Data);
-            item.SetMetadata(MetadataNames.Size, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            moved.Add(item);
         }
 
         MovedFiles = moved.OrderBy(i => i.GetMetadata(MetadataNames.MovedPath), StringComparer.Ordinal).ToArray();
@@ -94,6 +64,49 @@ public sealed class SelectMovedFiles : SnapLoaderTask
                 $"SnapLoader found nothing to move: no ELF library for {RuntimeIdentifier} of at least {Threshold:N0} bytes and nothing matched by SnapLoaderInclude. " +
                 "Lower SnapLoaderThreshold, add SnapLoaderInclude items, or set SnapLoaderEnabled=false.");
         }
+    }
+
+    private void Select(ITaskItem file, PathPatterns include, PathPatterns exclude, HashSet<string> neverMove, List<ITaskItem> moved)
+    {
+        var relativePath = PublishPaths.Normalize(file.GetMetadata(MetadataNames.RelativePath) is { Length: > 0 } r ? r : Path.GetFileName(file.ItemSpec));
+        var fullPath = Path.GetFullPath(file.ItemSpec);
+        var info = new FileInfo(fullPath);
+        var included = include.Matches(relativePath, fullPath);
+
+        if (!info.Exists || exclude.Matches(relativePath, fullPath))
+        {
+            return;
+        }
+        if (neverMove.Contains(fullPath) || IsManagedOrHostFile(fullPath, relativePath))
+        {
+            if (included)
+            {
+                LogWarning(ErrorCodes.IncludeIgnored,
+                    $"'{relativePath}' matches SnapLoaderInclude but stays in the deployment: managed assemblies, deps/runtimeconfig files, the exec wrapper and the preload shim are never moved.",
+                    fullPath);
+            }
+            return;
+        }
+
+        // What the dynamic loader opens is an ELF file named like a library. A package's other ELF native assets
+        // (debug files such as libLdaNative.so.dbg) move too, as data; its Windows and macOS binaries never load
+        // on Lambda and stay where they are.
+        var isElf = ElfFile.IsElf(fullPath);
+        var isLibrary = isElf && PublishPaths.HasSharedLibraryName(relativePath);
+        var isNativeAsset = isElf && file.GetMetadata(MetadataNames.AssetType) == "native";
+        var byDefault = (isLibrary || isNativeAsset)
+            && info.Length >= Threshold
+            && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
+        if (!byDefault && !included)
+        {
+            return;
+        }
+
+        var item = new TaskItem(file);
+        item.SetMetadata(MetadataNames.MovedPath, relativePath);
+        item.SetMetadata(MetadataNames.Kind, isLibrary ? MovedFileKinds.NativeLibrary : MovedFileKinds.Data);
+        item.SetMetadata(MetadataNames.Size, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        moved.Add(item);
     }
 
     // Managed assemblies and the host's own files must stay: the runtime and the host read them before any

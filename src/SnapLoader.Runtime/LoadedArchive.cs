@@ -37,6 +37,7 @@ internal sealed class LoadedArchive
         });
 
         // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
+        // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
         var archive = new LoadedArchive(basePath, targetDirectory, loaded.Select(f => (f.Moved ?? Describe(f), f.File)).ToList());
         try
         {
@@ -55,20 +56,23 @@ internal sealed class LoadedArchive
                 ["links"] = targetDirectory,
                 ["ms"] = clock.ElapsedMilliseconds,
             });
+
+            if (loadLibraries)
+            {
+                clock.Restart();
+                var count = NativeLibraries.LoadInOrder(archive.Files
+                    .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
+                    .Select(f => (f.File, archive.LinkPath(f.File))));
+                LambdaLog.Info($"loaded {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
+            }
         }
         catch
         {
+            // The links would point at descriptor numbers that are about to be reused. Paths already registered with
+            // the shim stay (it has no way to take one back); it keeps its own duplicates of their memory files.
+            SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
             archive.Close();
             throw;
-        }
-
-        if (loadLibraries)
-        {
-            clock.Restart();
-            var count = NativeLibraries.LoadInOrder(archive.Files
-                .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
-                .Select(f => (f.File, archive.LinkPath(f.File))));
-            LambdaLog.Info($"loaded {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
         }
         return archive;
     }

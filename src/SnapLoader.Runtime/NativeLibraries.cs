@@ -21,10 +21,16 @@ internal static class NativeLibraries
         var count = 0;
         foreach (var (file, link) in libraries)
         {
-            if (!NativeLibrary.TryLoad(link, out var handle))
+            nint handle;
+            try
             {
+                handle = NativeLibrary.Load(link);
+            }
+            catch (DllNotFoundException e)
+            {
+                // The message carries dlerror(): usually the DT_NEEDED library that is missing.
                 throw new SnapLoaderException(RuntimeErrorCodes.LibraryLoadFailed,
-                    $"The dynamic loader refused '{file.RelativePath}' (from {link}). Check that the libraries it needs are in the deployment, in the archive, or on the function's LD_LIBRARY_PATH.");
+                    $"The dynamic loader refused '{file.RelativePath}' (from {link}): {e.Message} Check that the libraries it needs are in the deployment, in the archive, or on the function's LD_LIBRARY_PATH.", e);
             }
             foreach (var name in NamesOf(file))
             {
@@ -56,7 +62,14 @@ internal static class NativeLibraries
     {
         if (Interlocked.Exchange(ref s_resolverInstalled, 1) == 0)
         {
-            AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+            // The function's assemblies live where this one does: the default context on Lambda, a plugin-style
+            // context when a host loads the function itself.
+            var context = AssemblyLoadContext.GetLoadContext(typeof(NativeLibraries).Assembly) ?? AssemblyLoadContext.Default;
+            context.ResolvingUnmanagedDll += Resolve;
+            if (context != AssemblyLoadContext.Default)
+            {
+                AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+            }
         }
     }
 

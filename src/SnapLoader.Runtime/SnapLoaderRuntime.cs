@@ -73,18 +73,19 @@ public static class SnapLoaderRuntime
             var clock = Stopwatch.StartNew();
             WarnIfNotPreloaded();
             var source = ArchiveSourceFor(manifest.Archive);
+            LoadedArchive archive;
             try
             {
-                var archive = LoadedArchive.LoadAsync(source, manifest.Files, filter: null, BasePath, TargetDirectory(), loadLibraries: true, CancellationToken.None)
+                archive = LoadedArchive.LoadAsync(source, manifest.Files, filter: null, BasePath, TargetDirectory(), loadLibraries: true, CancellationToken.None)
                     .GetAwaiter().GetResult();
-                s_archives.Add(archive);
             }
             finally
             {
                 source.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
-            PreloadShim.Freeze();
+            // The shim's table is not frozen here: the lambda-snaploader API may still register files of its own.
             RegisterSnapStartHook();
+            s_archives.Add(archive);
             s_manifest = manifest;
             LambdaLog.Info($"ready: {manifest.Files.Count} files ({manifest.TotalSize:N0} bytes) from {manifest.Archive}", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
         }
@@ -185,6 +186,13 @@ public static class SnapLoaderRuntime
             return s_hooksRegistered;
         }
     }
+
+    /// <summary>
+    /// Closes the preload shim's table: later registrations fail. Call it once every archive and memory file of the
+    /// function is in place, so that nothing loaded later can take over an original path.
+    /// </summary>
+    /// <example><code>SnapLoaderRuntime.FreezeRegistrations();</code></example>
+    public static void FreezeRegistrations() => PreloadShim.Freeze();
 
     /// <summary>Runs what SnapLoader does before a snapshot; the SnapStart hook, public so a local run can drive it.</summary>
     public static ValueTask BeforeSnapshotAsync()
@@ -291,7 +299,12 @@ public static class SnapLoaderRuntime
     {
         lock (s_gate)
         {
-            var descriptors = s_archives.SelectMany(a => a.Files).ToDictionary(f => f.File.RelativePath, f => f.Memory.Fd, StringComparer.Ordinal);
+            // A later archive's file of the same path wins, as it does in the links.
+            var descriptors = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (file, memory) in s_archives.SelectMany(a => a.Files))
+            {
+                descriptors[file.RelativePath] = memory.Fd;
+            }
             foreach (var (name, file) in s_manualFiles)
             {
                 descriptors[name] = file.Fd;
@@ -336,6 +349,13 @@ public static class SnapLoaderRuntime
 
     private static void AddManualFile(string name, MemoryFile file)
     {
+        // The name becomes a link under the target folder and a path under the base path: it must stay inside both.
+        var segments = name.Split('/');
+        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\\') || segments.Any(s => s is "" or "." or ".."))
+        {
+            file.Dispose();
+            throw new ArgumentException($"'{name}' must be a relative path with forward slashes and no '.', '..' or empty parts.", nameof(name));
+        }
         if (!s_manualFiles.TryAdd(name, file))
         {
             file.Dispose();

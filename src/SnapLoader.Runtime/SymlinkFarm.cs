@@ -33,6 +33,26 @@ internal static class SymlinkFarm
         }
     }
 
+    /// <summary>Deletes the links of a load that failed; what cannot be deleted is left for /tmp's own cleanup.</summary>
+    public static void Remove(string root, IEnumerable<string> relativePaths)
+    {
+        foreach (var relativePath in relativePaths)
+        {
+            try
+            {
+                var link = new FileInfo(Path.Combine(root, relativePath));
+                if (link.LinkTarget is not null)
+                {
+                    link.Delete();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the load is failing already and its error is the one to report.
+            }
+        }
+    }
+
     /// <summary>Whether every link exists and points to its memory file.</summary>
     public static bool IsIntact(string root, IEnumerable<(string RelativePath, MemoryFile File)> files) =>
         files.All(f => new FileInfo(Path.Combine(root, f.RelativePath)).LinkTarget == f.File.ProcPath);

@@ -39,6 +39,32 @@ public sealed class TargetsTests
     }
 
     [TestMethod]
+    public void ABuildBetweenTwoPublishesDropsAndRestoresTheBootstrap()
+    {
+        var project = TargetsProject.Create();
+        var assembly = Path.Combine(project.Obj, "Function.dll");
+        Assert.IsTrue(project.Build(["Publish"], TargetsProject.Publishing()).Success);
+        Assert.IsTrue(HasBootstrap(assembly));
+
+        var (built, _, buildLog) = project.Build(["Build"]);
+        Assert.IsTrue(built, buildLog.ToString());
+        Assert.IsFalse(HasBootstrap(assembly), "a plain build compiles the function as without SnapLoader");
+
+        var (published, _, publishLog) = project.Build(["Publish"], TargetsProject.Publishing());
+        Assert.IsTrue(published, publishLog.ToString());
+        Assert.IsTrue(HasBootstrap(assembly), "the next publish must compile the bootstrap in again, although its source did not change");
+        Assert.IsTrue(HasBootstrap(Path.Combine(project.Publish, "Function.dll")));
+    }
+
+    private static bool HasBootstrap(string assemblyPath)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assemblyPath));
+        var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        return metadata.TypeDefinitions.Select(metadata.GetTypeDefinition)
+            .Any(t => metadata.GetString(t.Name) == "SnapLoaderBootstrap" && metadata.GetString(t.Namespace) == "SnapLoader.Generated");
+    }
+
+    [TestMethod]
     public void APlainBuildDoesNothing()
     {
         var project = TargetsProject.Create();

@@ -57,6 +57,29 @@ public sealed class PredecessorApiTests
     }
 
     [TestMethod]
+    public async Task ALibraryTheLoaderRefusesLeavesNoLinksAndNoMemoryFiles()
+    {
+        // An AArch64 library on this x86-64 machine: streamed and verified, then refused by the dynamic loader.
+        var folder = TestPaths.NewTempFolder("api");
+        var content = Directory.CreateDirectory(Path.Combine(folder, "content")).FullName;
+        File.Copy(TestPaths.OnnxRuntimeLibrary("linux-arm64"), Path.Combine(content, "libwrongarch.so"));
+        var zip = Path.Combine(folder, "user.zip");
+        ProcessRunner.Run("zip", ["-q", zip, "libwrongarch.so"], content).EnsureSuccess("zip");
+        var links = Path.Combine(folder, "links");
+        var before = TestArchives.OpenMemfds();
+
+        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() =>
+            SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, basePath: "/opt/wrong", targetDirectory: links));
+
+        Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, error.Code);
+        StringAssert.Contains(error.Message, "libwrongarch.so");
+        Assert.IsFalse(File.Exists(Path.Combine(links, "libwrongarch.so")) || new FileInfo(Path.Combine(links, "libwrongarch.so")).LinkTarget is not null,
+            "the link of the failed load is gone");
+        CollectionAssert.AreEquivalent(before.ToArray(), TestArchives.OpenMemfds().ToArray(), "its memory file is closed");
+        Assert.IsNull(SnapLoaderRuntime.GetPath("/opt/wrong/libwrongarch.so"));
+    }
+
+    [TestMethod]
     public async Task MemoryFilesMadeByHandAreSealedLinkedAndListed()
     {
         var links = Path.Combine(TestPaths.NewTempFolder("api"), "links");
@@ -72,6 +95,7 @@ public sealed class PredecessorApiTests
         CollectionAssert.AreEqual(new byte[] { 9, 8, 7, 6 }, File.ReadAllBytes(Path.Combine(links, name + ".stream")));
         Assert.AreEqual(fromBytes.Fd, SnapLoaderRuntime.GetFileDescriptors()[name]);
         Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.CreateMemoryFile(name, [4]), "one memory file per name");
+        Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.CreateMemoryFile("../outside.bin", [4]), "a name must stay inside the folders");
     }
 
     [TestMethod]
