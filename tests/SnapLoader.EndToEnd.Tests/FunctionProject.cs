@@ -11,7 +11,7 @@ internal sealed class FunctionProject
     public string Name => "Function";
 
     /// <summary>Writes the project with the given package references and extra properties.</summary>
-    public static FunctionProject Create(string packageReferences, string properties = "")
+    public static FunctionProject Create(string packageReferences, string properties = "", string? code = null)
     {
         var directory = Path.Combine(LocalFeed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
@@ -36,7 +36,7 @@ internal sealed class FunctionProject
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(directory, "Function.cs"), """
+        File.WriteAllText(Path.Combine(directory, "Function.cs"), code ?? """
             namespace Fixture;
 
             public class Function
