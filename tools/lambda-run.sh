@@ -47,7 +47,10 @@ if unshare -m --propagation private true 2>/dev/null; then
     set -e
     mount --bind "$0" /var/task && mount -o remount,bind,ro /var/task
     if [ -n "$1" ]; then mount --bind "$1" /var/snaploader-archives; fi
-    exec /var/task/'"$wrapper_name"' "$2" exec "$3/SnapLoader.LambdaHost.dll" "$4" "$5"
+    # A function published without SnapLoader has no wrapper: started as the runtime would without one.
+    wrapper=/var/task/'"$wrapper_name"'
+    [ -x "$wrapper" ] || wrapper=
+    exec $wrapper "$2" exec "$3/SnapLoader.LambdaHost.dll" "$4" "$5"
   ' "$publish" "$archives" "$dotnet" "$host_dir" "$handler" "$event"
 fi
 
@@ -57,4 +60,6 @@ echo "lambda-run: no mount namespace here; running from $publish, made read-only
 lambda_env=("${lambda_env[@]/#LAMBDA_TASK_ROOT=\/var\/task/LAMBDA_TASK_ROOT=$publish}")
 chmod -R a-w "$publish"
 trap 'chmod -R u+w "$publish"' EXIT
-env -i "${lambda_env[@]}" "$publish/$wrapper_name" "$dotnet" exec "$host_dir/SnapLoader.LambdaHost.dll" "$handler" "$event"
+wrapper="$publish/$wrapper_name"
+[ -x "$wrapper" ] || wrapper=
+env -i "${lambda_env[@]}" $wrapper "$dotnet" exec "$host_dir/SnapLoader.LambdaHost.dll" "$handler" "$event"

@@ -63,6 +63,23 @@ internal sealed class FunctionProject
         return new FunctionProject(directory);
     }
 
+    /// <summary>A copy of a project of samples/, restored through the local feed like the others.</summary>
+    public static FunctionProject FromSample(string name)
+    {
+        var project = Create("");
+        File.Delete(Path.Combine(project.Directory, "Function.csproj"));
+        File.Delete(Path.Combine(project.Directory, "Function.cs"));
+        var sample = Path.Combine(TestPaths.RepositoryRoot, "samples", name);
+        foreach (var file in System.IO.Directory.EnumerateFiles(sample, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(project.Directory, Path.GetRelativePath(sample, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return project;
+    }
+
     /// <summary>Runs <c>dotnet publish</c> with the arguments and returns its output.</summary>
     public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
