@@ -51,9 +51,8 @@ internal sealed class FunctionProject
                 <add key="globalPackagesFolder" value="{LocalFeed.PackagesFolder}" />
               </config>
               <packageSources>
-                <clear />
-                <add key="local" value="{LocalFeed.Folder}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+                <!-- Added to the machine's own sources, which bring the third-party packages. -->
+                <add key="snaploader-local" value="{LocalFeed.Folder}" />
               </packageSources>
               <fallbackPackageFolders>
                 <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
