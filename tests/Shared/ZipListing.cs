@@ -93,9 +93,9 @@ internal static class ZipListing
 
         using Stream content = entry.Method switch
         {
-            0 => new BoundedStream(file, entry.CompressedSize),
-            8 => new DeflateStream(new BoundedStream(file, entry.CompressedSize), CompressionMode.Decompress),
-            93 => new ZstdSharp.DecompressionStream(new BoundedStream(file, entry.CompressedSize)),
+            0 => new WindowStream(file, entry.CompressedSize, leaveOpen: true),
+            8 => new DeflateStream(new WindowStream(file, entry.CompressedSize, leaveOpen: true), CompressionMode.Decompress),
+            93 => new ZstdSharp.DecompressionStream(new WindowStream(file, entry.CompressedSize, leaveOpen: true)),
             _ => throw new InvalidDataException($"{entry.Name}: compression method {entry.Method} is not one SnapLoader writes."),
         };
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -119,29 +119,5 @@ internal static class ZipListing
     {
         using var file = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
-    }
-
-    private sealed class BoundedStream(Stream inner, long length) : Stream
-    {
-        private long _left = length;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, (int)Math.Min(count, _left));
-            _left -= read;
-            return read;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing) { }
     }
 }
