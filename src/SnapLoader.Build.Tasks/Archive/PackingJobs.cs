@@ -18,29 +18,41 @@ internal static class PackingJobs
         var buffer = ArrayPool<byte>.Shared.Rent(context.Settings.BufferSize);
         try
         {
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var reader = SourceReader.Open(entry.Input.SourcePath, entry.Input.EntryName, 0, entry.Size);
-            var crc = new System.IO.Hashing.Crc32();
-            int read;
-            while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
+            ReadAndHash(entry, context, buffer, read =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = buffer.AsSpan(0, read);
-                sha256.AppendData(chunk);
-                crc.Append(chunk);
                 if (countsProgress)
                 {
                     context.Progress.Add(read);
                 }
-            }
-            reader.EnsureAtEndOfFile();
-            entry.Crc32 = crc.GetCurrentHashAsUInt32();
-            entry.Sha256 = sha256.GetHashAndReset();
+            }, cancellationToken);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Reads the whole source through <paramref name="buffer"/>, hashing every chunk and handing its length to
+    /// <paramref name="onChunk"/> while the chunk is still in the buffer; records SHA-256 and CRC-32 on the entry.
+    /// </summary>
+    private static void ReadAndHash(PlannedEntry entry, PackingContext context, byte[] buffer, Action<int> onChunk, CancellationToken cancellationToken)
+    {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var reader = SourceReader.Open(entry.Input.SourcePath, entry.Input.EntryName, 0, entry.Size);
+        var crc = new System.IO.Hashing.Crc32();
+        int read;
+        while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = buffer.AsSpan(0, read);
+            sha256.AppendData(chunk);
+            crc.Append(chunk);
+            onChunk(read);
+        }
+        reader.EnsureAtEndOfFile();
+        entry.Crc32 = crc.GetCurrentHashAsUInt32();
+        entry.Sha256 = sha256.GetHashAndReset();
     }
 
     /// <summary>
@@ -63,25 +75,15 @@ internal static class PackingJobs
             compressor.SetPledgedSrcSize((ulong)entry.Size);
             zstd = new CompressionStream(part, compressor, bufferSize: 0, preserveCompressor: true, leaveOpen: true);
 
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var reader = SourceReader.Open(entry.Input.SourcePath, entry.Input.EntryName, 0, entry.Size);
-            var crc = new System.IO.Hashing.Crc32();
-            int read;
-            while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
+            var frame = zstd;
+            ReadAndHash(entry, context, buffer, read =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = buffer.AsSpan(0, read);
-                sha256.AppendData(chunk);
-                crc.Append(chunk);
-                WriteToPart(context, () => zstd.Write(buffer, 0, read));
+                WriteToPart(context, () => frame.Write(buffer, 0, read));
                 context.Progress.Add(read);
-            }
-            reader.EnsureAtEndOfFile();
+            }, cancellationToken);
 
             // Disposing the stream ends the frame (and waits for zstd's workers).
             WriteToPart(context, zstd.Dispose);
-            entry.Crc32 = crc.GetCurrentHashAsUInt32();
-            entry.Sha256 = sha256.GetHashAndReset();
         }
         catch
         {
