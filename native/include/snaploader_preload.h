@@ -40,7 +40,16 @@ int snaploader_register(const char *original_path, int memfd);
  */
 int snaploader_register_alias(const char *name, const char *original_path);
 
-/* Forbids any further registration (-EBUSY). Returns 0. */
+/*
+ * Takes back the registration of original_path, so that it answers from the disk again, as before: for a load that
+ * fails after some of its files were registered. The shim's duplicate of the memory file is released (its
+ * descriptor number then refers to /dev/null, so a lookup racing with this call reads an empty file, never another
+ * one), and aliases of the path stop answering. The path may be registered again afterwards.
+ * Errors: -EINVAL, -ENAMETOOLONG (as snaploader_register), -ENOENT (not registered), -EBUSY (after snaploader_freeze).
+ */
+int snaploader_unregister(const char *original_path);
+
+/* Forbids any further registration or unregistration (-EBUSY). Returns 0. */
 int snaploader_freeze(void);
 
 #ifdef __cplusplus

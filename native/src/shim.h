@@ -15,13 +15,15 @@
 #define SL_EXPORT __attribute__((visibility("default")))
 #define SL_HIDDEN __attribute__((visibility("hidden")))
 
-/* A registered file (or, for an alias, the file it names). Fields are written once before publication. */
+/* A registered file (or, for an alias, the file it names). Fields are written once before publication, except
+ * `removed` and the file behind `fd`, which snaploader_unregister changes. */
 struct sl_entry {
     const char *key;        /* published last (release store); NULL = free slot */
     size_t key_len;
     unsigned long long hash;
     int fd;                 /* the shim's own CLOEXEC duplicate of the memfd */
     const struct sl_entry *target; /* aliases: the file entry; files: themselves */
+    int removed;            /* files only; set (release) by snaploader_unregister, never cleared */
     char proc_path[32];     /* "/proc/self/fd/<fd>", stable storage so dlopen can tail-call with it */
 };
 

@@ -1,8 +1,10 @@
 /*
  * The registration table: a fixed-size open-addressing hash table. Writers (registration) are serialised by
  * a mutex and publish an entry by a release store of its key after every other field is written; readers
- * (every interposed call) probe with acquire loads, never lock and never allocate. Entries are never removed,
- * so a probe can stop at the first free slot.
+ * (every interposed call) probe with acquire loads, never lock and never allocate. Entries are never freed,
+ * so a probe can stop at the first free slot: snaploader_unregister only marks a file removed (a tombstone that
+ * probes skip, and a later registration of the same path takes a new slot), and an alias whose file is removed
+ * counts as removed too.
  */
 #include "shim.h"
 
@@ -35,6 +37,12 @@ static unsigned int g_alias_count;
 static int g_frozen;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Whether e (a file, or an alias through its file) still stands; acquire pairs with unregister's release. */
+static int is_live(const struct sl_entry *e)
+{
+    return !__atomic_load_n(&e->target->removed, __ATOMIC_ACQUIRE);
+}
+
 static unsigned long long fnv1a(const char *s, size_t n)
 {
     unsigned long long h = 1469598103934665603ull;
@@ -54,7 +62,7 @@ static const struct sl_entry *probe(const struct sl_entry *table, const char *ke
         if (k == NULL) {
             return NULL;
         }
-        if (e->hash == h && e->key_len == len && memcmp(k, key, len) == 0) {
+        if (e->hash == h && e->key_len == len && memcmp(k, key, len) == 0 && is_live(e)) {
             return e;
         }
     }
@@ -96,12 +104,12 @@ const struct sl_entry *sl_lookup_alias(const char *name)
     return e != NULL ? e->target : NULL;
 }
 
-/* Claims the slot for key (the existing entry, or a free slot). Called with g_lock held. */
+/* Claims the slot for key (its live entry, or a free slot). Called with g_lock held. */
 static struct sl_entry *slot_for(struct sl_entry *table, const char *key, size_t len, unsigned long long h)
 {
     for (unsigned int i = 0; i < SL_SLOTS; i++) {
         struct sl_entry *e = &table[(h + i) & (SL_SLOTS - 1)];
-        if (e->key == NULL || (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)) {
+        if (e->key == NULL || (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0 && is_live(e))) {
             return e;
         }
     }
@@ -214,6 +222,7 @@ SL_EXPORT int snaploader_register(const char *original_path, int memfd)
     e->key_len = (size_t)n;
     e->hash = h;
     e->target = e;
+    e->removed = 0;
     format_proc_path(e->proc_path, e->fd);
     __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
     __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
@@ -272,6 +281,49 @@ SL_EXPORT int snaploader_register_alias(const char *name, const char *original_p
     memcpy(e->proc_path, file->proc_path, sizeof e->proc_path);
     __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
     __atomic_store_n(&g_alias_count, g_alias_count + 1, __ATOMIC_RELEASE);
+out:
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+SL_EXPORT int snaploader_unregister(const char *original_path)
+{
+    const char *volatile vpath = original_path;
+    const char *path = vpath;
+    if (path == NULL || path[0] != '/') {
+        return -EINVAL;
+    }
+    char norm[PATH_MAX];
+    int trailing = 0;
+    long n = sl_normalize(path, norm, sizeof norm, &trailing);
+    if (n < 0) {
+        return -ENAMETOOLONG;
+    }
+    if (trailing || n <= 1) {
+        return -EINVAL;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&g_lock);
+    if (g_frozen) {
+        rc = -EBUSY;
+        goto out;
+    }
+    struct sl_entry *e = slot_for(g_files, norm, (size_t)n, fnv1a(norm, (size_t)n));
+    if (e == NULL || e->key == NULL) {
+        rc = -ENOENT;
+        goto out;
+    }
+    /* A reader that found the entry just before may still open /proc/self/fd/<fd>. Closing the descriptor would
+     * let its number go to an unrelated file; putting /dev/null behind the same number (dup3 swaps atomically)
+     * frees the memory file and leaves such a reader an empty file, never someone else's. */
+    long null_fd = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    __atomic_store_n(&e->removed, 1, __ATOMIC_RELEASE);
+    rc = syscall(SYS_dup3, (int)null_fd, e->fd, O_CLOEXEC) < 0 ? -errno : 0;
+    syscall(SYS_close, (int)null_fd);
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;

@@ -88,8 +88,10 @@ void *realloc(void *p, size_t n)
 typedef int (*abi_fn)(void);
 typedef int (*reg_fn)(const char *, int);
 typedef int (*alias_fn)(const char *, const char *);
+typedef int (*unreg_fn)(const char *);
 static reg_fn sl_register;
 static alias_fn sl_alias;
+static unreg_fn sl_unregister;
 static abi_fn sl_freeze;
 
 static char g_root[64];      /* /tmp/snaploader-ctest-XXXXXX, exists; g_root/task exists */
@@ -110,6 +112,7 @@ static void api(void)
 {
     sl_register = (reg_fn)sym("snaploader_register");
     sl_alias = (alias_fn)sym("snaploader_register_alias");
+    sl_unregister = (unreg_fn)sym("snaploader_unregister");
     sl_freeze = (abi_fn)sym("snaploader_freeze");
 }
 
@@ -315,6 +318,48 @@ static void t_alias_rules(void)
     /* an alias is for slash-less dlopen only: open("x.so") is relative to the cwd, not the alias */
     CHECK(chdir(g_root) == 0);
     CHECK_ERR(open("x.so", O_RDONLY), -1, ENOENT);
+}
+
+static void t_unregister(void)
+{
+    setup();
+    CHECK(sl_unregister(NULL) == -EINVAL);
+    CHECK(sl_unregister("task/lib.so") == -EINVAL);
+    char missing[PATH_MAX];
+    pathf(missing, "%s/task/missing.so", g_root);
+    CHECK(sl_unregister(missing) == -ENOENT);
+    CHECK(sl_alias("lib-alias.so", g_path) == 0);
+    int shim_fd = -1;
+    CHECK(count_memfds("sl-test", &shim_fd) == 1); /* setup closed its own: only the shim's duplicate is left */
+
+    char spelled[PATH_MAX];
+    pathf(spelled, "%s/task/./x/../lib.so", g_root);
+    CHECK(sl_unregister(spelled) == 0);             /* matched after normalisation */
+    CHECK(count_memfds("sl-test", NULL) == 0);      /* the memory file is released ... */
+    char target[PATH_MAX];
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", shim_fd);
+    ssize_t n = readlink(proc, target, sizeof target - 1);
+    CHECK(n > 0);
+    target[n] = '\0';
+    CHECK(strcmp(target, "/dev/null") == 0);        /* ... and its number refers to /dev/null, not to a later file */
+    CHECK_ERR(open(g_path, O_RDONLY), -1, ENOENT);  /* the path answers from the disk again */
+    CHECK(stat(g_path, &(struct stat){0}) == -1);
+    CHECK(dlopen("lib-alias.so", RTLD_NOW) == NULL); /* and so does its alias */
+    CHECK(sl_unregister(g_path) == -ENOENT);
+
+    /* The path and the alias name can be used again, for another file. */
+    int again = sealed_memfd("sl-again", "again", 5);
+    CHECK(sl_register(g_path, again) == 0);
+    CHECK(sl_alias("lib-alias.so", g_path) == 0);
+    int fd = open(g_path, O_RDONLY);
+    CHECK(fd >= 0);
+    char buf[8];
+    CHECK(read(fd, buf, sizeof buf) == 5 && memcmp(buf, "again", 5) == 0);
+    close(fd);
+    CHECK(sl_freeze() == 0);
+    CHECK(sl_unregister(g_path) == -EBUSY);
+    CHECK(access(g_path, R_OK) == 0);
 }
 
 static void t_freeze(void)
@@ -1093,6 +1138,7 @@ static const struct test_case k_tests[] = {
     {"preload_detected", t_preload_detected},
     {"register_rules", t_register_rules},
     {"alias_rules", t_alias_rules},
+    {"unregister", t_unregister},
     {"freeze", t_freeze},
     {"open_family", t_open_family},
     {"fortify_open_family", t_fortify_open_family},

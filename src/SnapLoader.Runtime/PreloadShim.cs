@@ -41,6 +41,22 @@ internal static unsafe class PreloadShim
         }
     }
 
+    /// <summary>
+    /// Takes back the registration of <paramref name="originalPath"/> (the shim releases its duplicate of the memory
+    /// file); for a load that fails after registering. Returns whether the path was registered.
+    /// </summary>
+    public static bool Unregister(string originalPath)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var result = WithUtf8(originalPath, path => exports.Unregister(path));
+        if (result == -2)
+        {
+            return false; // ENOENT: never registered
+        }
+        ThrowOnError(result, $"unregister '{originalPath}' from the preload shim");
+        return true;
+    }
+
     /// <summary>Closes registration; later attempts fail. Called once everything of the manifest is registered.</summary>
     public static void Freeze()
     {
@@ -80,21 +96,26 @@ internal static unsafe class PreloadShim
         if (!NativeLibrary.TryGetExport(global, "snaploader_abi_version", out var version)
             || !NativeLibrary.TryGetExport(global, "snaploader_register", out var register)
             || !NativeLibrary.TryGetExport(global, "snaploader_register_alias", out var alias)
+            || !NativeLibrary.TryGetExport(global, "snaploader_unregister", out var unregister)
             || !NativeLibrary.TryGetExport(global, "snaploader_freeze", out var freeze))
         {
             return null;
         }
         var abi = ((delegate* unmanaged<int>)version)();
         return abi == AbiVersion
-            ? new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias, (delegate* unmanaged<int>)freeze)
+            ? new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias,
+                (delegate* unmanaged<byte*, int>)unregister, (delegate* unmanaged<int>)freeze)
             : throw new SnapLoaderException(RuntimeErrorCodes.ShimRegistrationFailed,
                 $"The preloaded libsnaploader_preload.so speaks ABI {abi}, this SnapLoader.Runtime speaks {AbiVersion}: publish again so the shim and the runtime come from the same package version.");
     }
 
-    private sealed class Exports(delegate* unmanaged<byte*, int, int> register, delegate* unmanaged<byte*, byte*, int> registerAlias, delegate* unmanaged<int> freeze)
+    private sealed class Exports(
+        delegate* unmanaged<byte*, int, int> register, delegate* unmanaged<byte*, byte*, int> registerAlias,
+        delegate* unmanaged<byte*, int> unregister, delegate* unmanaged<int> freeze)
     {
         public int Register(nint path, int fd) => register((byte*)path, fd);
         public int RegisterAlias(byte* name, byte* path) => registerAlias(name, path);
+        public int Unregister(nint path) => unregister((byte*)path);
         public int Freeze() => freeze();
     }
 }

@@ -15,7 +15,7 @@ public sealed class ElfAbiTests
     /// <summary>Everything the shim must export, unversioned: the API and every interposed entry point.</summary>
     internal static readonly string[] ExpectedExports =
     [
-        "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_freeze",
+        "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_unregister", "snaploader_freeze",
         "open", "open64", "openat", "openat64", "__open_2", "__open64_2", "__openat_2", "__openat64_2",
         "fopen", "fopen64", "freopen", "freopen64",
         "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",
