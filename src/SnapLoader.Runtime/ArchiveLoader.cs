@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Crc32 = System.IO.Hashing.Crc32;
@@ -13,9 +14,18 @@ namespace SnapLoader.Runtime;
 /// </summary>
 internal static class ArchiveLoader
 {
-    private const ushort MethodStored = 0;
+    internal const ushort MethodStored = 0;
     private const ushort MethodDeflate = 8;
     private const ushort MethodZstd = 93;
+
+    /// <summary>Loads the files of <paramref name="source"/>; see the overload with statistics.</summary>
+    public static Task<IReadOnlyList<LoadedFile>> LoadAsync(
+        IArchiveSource source,
+        IReadOnlyList<MovedFile>? expected,
+        Func<string, bool>? filter,
+        LoaderOptions options,
+        CancellationToken cancellationToken) =>
+        LoadAsync(source, expected, filter, options, new LoadStatistics(), cancellationToken);
 
     /// <summary>Loads the files of <paramref name="source"/>.</summary>
     /// <param name="source">The archive.</param>
@@ -25,6 +35,7 @@ internal static class ArchiveLoader
     /// </param>
     /// <param name="filter">Which relative paths to load; <see langword="null"/> for all.</param>
     /// <param name="options">Range size and parallelism.</param>
+    /// <param name="statistics">Receives the bytes and busy time of each stage.</param>
     /// <param name="cancellationToken">Stops the load; nothing is left open.</param>
     /// <returns>The loaded files, in manifest order (or directory order without a manifest), each sealed.</returns>
     /// <exception cref="SnapLoaderException">Any failure; see <see cref="RuntimeErrorCodes"/>.</exception>
@@ -34,10 +45,12 @@ internal static class ArchiveLoader
         IReadOnlyList<MovedFile>? expected,
         Func<string, bool>? filter,
         LoaderOptions options,
+        LoadStatistics statistics,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(statistics);
         options.Validate();
 
         var directory = await ZipDirectory.ReadAsync(source, cancellationToken).ConfigureAwait(false);
@@ -70,7 +83,7 @@ internal static class ArchiveLoader
                     {
                         try
                         {
-                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, options, failure.Token).ConfigureAwait(false);
+                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, options, statistics, failure.Token).ConfigureAwait(false);
                         }
                         catch (Exception e)
                         {
@@ -171,7 +184,7 @@ internal static class ArchiveLoader
 
     /// <summary>Loads one entry into <paramref name="file"/>, verifies it, seals it, and returns its SHA-256 when there is one to check.</summary>
     private static async Task<string?> LoadEntryAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options, CancellationToken cancellationToken)
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var dataOffset = await directory.GetDataOffsetAsync(source, entry, cancellationToken).ConfigureAwait(false);
@@ -180,11 +193,11 @@ internal static class ArchiveLoader
 
         if (entry.Method == MethodStored)
         {
-            await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, cancellationToken).ConfigureAwait(false);
+            await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, options, sha, crc, cancellationToken).ConfigureAwait(false);
+            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
 
         var actualCrc = crc.GetCurrentHashAsUInt32();
@@ -212,7 +225,7 @@ internal static class ArchiveLoader
     /// </summary>
     private static async Task LoadStoredAsync(
         IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, CancellationToken cancellationToken)
+        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var rangeCount = (int)((entry.Size + options.RangeSize - 1) / options.RangeSize);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -223,7 +236,7 @@ internal static class ArchiveLoader
             var length = (int)Math.Min(options.RangeSize, entry.Size - offset);
             // On the thread pool: a local file's reads complete synchronously, and would otherwise run one after another here.
             var token = stop.Token;
-            ranges[i] = Task.Run(() => CopyRangeAsync(source, dataOffset + offset, length, file, offset, slots, token), CancellationToken.None);
+            ranges[i] = Task.Run(() => CopyRangeAsync(source, dataOffset + offset, length, file, offset, slots, statistics, token), CancellationToken.None);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
@@ -232,7 +245,7 @@ internal static class ArchiveLoader
             for (var i = 0; i < rangeCount; i++)
             {
                 await ranges[i].ConfigureAwait(false);
-                HashBack(file, (long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size), buffer, sha, crc);
+                HashBack(file, (long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size), buffer, sha, crc, statistics);
             }
         }
         catch
@@ -256,8 +269,9 @@ internal static class ArchiveLoader
     }
 
     /// <summary>Hashes bytes [<paramref name="start"/>, <paramref name="end"/>) of the file as written.</summary>
-    private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32 crc)
+    private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics)
     {
+        var started = Stopwatch.GetTimestamp();
         for (var at = start; at < end;)
         {
             var chunk = buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - at));
@@ -266,21 +280,18 @@ internal static class ArchiveLoader
             crc.Append(chunk);
             at += chunk.Length;
         }
+        // Reading the bytes back from the memory file is part of verifying them.
+        statistics.AddVerify(end - start, Stopwatch.GetTimestamp() - started);
     }
 
-    private static void HashAndWrite(MemoryFile file, long offset, ReadOnlySpan<byte> chunk, IncrementalHash? sha, Crc32 crc)
-    {
-        sha?.AppendData(chunk);
-        crc.Append(chunk);
-        file.Write(offset, chunk);
-    }
-
-    private static async Task CopyRangeAsync(IArchiveSource source, long sourceOffset, int length, MemoryFile file, long fileOffset, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private static async Task CopyRangeAsync(IArchiveSource source, long sourceOffset, int length, MemoryFile file, long fileOffset, SemaphoreSlim slots, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
         try
         {
+            var started = Stopwatch.GetTimestamp();
+            long writeTicks = 0;
             await using var stream = await source.OpenRangeAsync(sourceOffset, length, cancellationToken).ConfigureAwait(false);
             var done = 0;
             while (done < length)
@@ -290,9 +301,13 @@ internal static class ArchiveLoader
                 {
                     throw RuntimeErrors.Truncated(source.Description, sourceOffset, length, sourceOffset + done);
                 }
+                var writing = Stopwatch.GetTimestamp();
                 file.Write(fileOffset + done, buffer.AsSpan(0, read));
+                writeTicks += Stopwatch.GetTimestamp() - writing;
                 done += read;
             }
+            statistics.AddWrite(writeTicks);
+            statistics.AddRange(length, Stopwatch.GetTimestamp() - started - writeTicks);
         }
         finally
         {
@@ -308,18 +323,19 @@ internal static class ArchiveLoader
     /// </summary>
     private static async Task LoadCompressedAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, CancellationToken cancellationToken)
+        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var declaredBy = item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
-        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, cancellationToken);
+        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
         Stream decoder = entry.Method == MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
             : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
-        var sink = new DecodedChunkSink(file, sha, crc, cancellationToken);
+        var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);
         try
         {
             long written = 0;
+            long decodeTicks = 0;
             var ended = false;
             while (!ended)
             {
@@ -330,7 +346,9 @@ internal static class ArchiveLoader
                 {
                     while (filled < LoaderOptions.ChunkSize)
                     {
+                        var (started, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.WaitTicks);
                         var read = await ReadDecodedAsync(decoder, buffer.AsMemory(filled, LoaderOptions.ChunkSize - filled), directory, entry, written + filled, cancellationToken).ConfigureAwait(false);
+                        decodeTicks += Stopwatch.GetTimestamp() - started - (compressed.WaitTicks - waitedBefore);
                         if (read == 0)
                         {
                             ended = true;
@@ -360,6 +378,7 @@ internal static class ArchiveLoader
             {
                 throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, entry.Size, written, declaredBy);
             }
+            statistics.AddDecode(written, decodeTicks);
             await sink.CompleteAsync().ConfigureAwait(false);
         }
         finally

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Crc32 = System.IO.Hashing.Crc32;
@@ -24,11 +25,13 @@ internal sealed class DecodedChunkSink : IAsyncDisposable
     private readonly MemoryFile _file;
     private readonly IncrementalHash? _sha;
     private readonly Crc32 _crc;
+    private readonly LoadStatistics _statistics;
     private readonly CancellationTokenSource _stop;
     private readonly Task _consumer;
 
-    public DecodedChunkSink(MemoryFile file, IncrementalHash? sha, Crc32 crc, CancellationToken cancellationToken)
+    public DecodedChunkSink(MemoryFile file, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
+        _statistics = statistics;
         _file = file;
         _sha = sha;
         _crc = crc;
@@ -111,9 +114,13 @@ internal sealed class DecodedChunkSink : IAsyncDisposable
     private void Write(Chunk chunk)
     {
         var data = chunk.Buffer.AsSpan(0, chunk.Length);
+        var started = Stopwatch.GetTimestamp();
         _sha?.AppendData(data);
         _crc.Append(data);
+        var hashed = Stopwatch.GetTimestamp();
         _file.Write(chunk.Offset, data);
+        _statistics.AddVerify(data.Length, hashed - started);
+        _statistics.AddWrite(Stopwatch.GetTimestamp() - hashed);
     }
 
     private readonly record struct Chunk(byte[] Buffer, long Offset, int Length);

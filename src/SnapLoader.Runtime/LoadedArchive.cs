@@ -4,8 +4,8 @@ namespace SnapLoader.Runtime;
 
 /// <summary>
 /// Everything one archive put in place: its memory files, their original paths, the links of the farm and the
-/// loaded libraries. Building one is all or nothing: on failure every memory file is closed again and nothing is
-/// registered with the shim.
+/// loaded libraries. Building one is all or nothing: on failure every memory file is closed again and every path
+/// registered with the shim is taken back.
 /// </summary>
 internal sealed class LoadedArchive
 {
@@ -28,17 +28,13 @@ internal sealed class LoadedArchive
         string basePath, string targetDirectory, bool loadLibraries, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var loaded = await ArchiveLoader.LoadAsync(source, expected, filter, LoaderOptions.Default, cancellationToken).ConfigureAwait(false);
-        var bytes = loaded.Sum(f => f.File.Length);
-        LambdaLog.Info($"streamed, decoded and verified {loaded.Count} files from {source.Description}", new Dictionary<string, object?>
-        {
-            ["bytes"] = bytes,
-            ["ms"] = clock.ElapsedMilliseconds,
-        });
+        var statistics = new LoadStatistics();
+        var loaded = await ArchiveLoader.LoadAsync(source, expected, filter, LoaderOptions.Default, statistics, cancellationToken).ConfigureAwait(false);
+        LogStages(source, loaded, statistics, clock.Elapsed);
 
         // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
-        // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
         var archive = new LoadedArchive(basePath, targetDirectory, loaded.Select(f => (f.Moved ?? Describe(f), f.File)).ToList());
+        var registered = new List<string>();
         try
         {
             clock.Restart();
@@ -48,9 +44,10 @@ internal sealed class LoadedArchive
                 foreach (var (file, memory) in archive.Files)
                 {
                     PreloadShim.Register(archive.OriginalPath(file), memory);
+                    registered.Add(archive.OriginalPath(file));
                 }
             }
-            LambdaLog.Info($"registered {archive.Files.Count} files under {basePath}", new Dictionary<string, object?>
+            LambdaLog.Info($"register: {archive.Files.Count} files under {basePath}", new Dictionary<string, object?>
             {
                 ["shim"] = PreloadShim.IsPreloaded,
                 ["links"] = targetDirectory,
@@ -63,18 +60,43 @@ internal sealed class LoadedArchive
                 var count = NativeLibraries.LoadInOrder(archive.Files
                     .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
                     .Select(f => (f.File, archive.LinkPath(f.File))));
-                LambdaLog.Info($"loaded {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
+                LambdaLog.Info($"load: {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
             }
         }
         catch
         {
-            // The links would point at descriptor numbers that are about to be reused. Paths already registered with
-            // the shim stay (it has no way to take one back); it keeps its own duplicates of their memory files.
+            // The links would point at descriptor numbers that are about to be reused, and the shim would keep answering
+            // for files that did not load: both go, so the paths answer from the disk again, as before the load.
+            foreach (var path in registered)
+            {
+                PreloadShim.Unregister(path);
+            }
             SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
             archive.Close();
             throw;
         }
         return archive;
+    }
+
+    /// <summary>
+    /// One line per stage of the streaming load. The stages overlap, so each gives its busy time summed over its
+    /// threads (busyMs) beside the wall time of the whole load (ms): the stage closest to ms x cores is the bottleneck.
+    /// </summary>
+    private static void LogStages(IArchiveSource source, IReadOnlyList<LoadedFile> loaded, LoadStatistics statistics, TimeSpan wall)
+    {
+        var ms = (long)wall.TotalMilliseconds;
+        var compressed = loaded.Count(f => f.Entry.Method != ArchiveLoader.MethodStored);
+        LambdaLog.Info($"download: {statistics.Ranges} ranged reads from {source.Description}", Fields(statistics.DownloadBytes, ms, statistics.DownloadBusy));
+        LambdaLog.Info($"decode: {compressed} compressed and {loaded.Count - compressed} stored files", Fields(statistics.DecodeBytes, ms, statistics.DecodeBusy));
+        LambdaLog.Info($"verify: {loaded.Count} files ({(loaded.Any(f => f.Moved is null) ? "CRC-32" : "SHA-256 and CRC-32")})", Fields(statistics.VerifyBytes, ms, statistics.VerifyBusy));
+        LambdaLog.Info($"write: {loaded.Count} sealed memory files", Fields(loaded.Sum(f => f.Size), ms, statistics.WriteBusy));
+
+        static Dictionary<string, object?> Fields(long bytes, long ms, TimeSpan busy) => new()
+        {
+            ["bytes"] = bytes,
+            ["ms"] = ms,
+            ["busyMs"] = (long)busy.TotalMilliseconds,
+        };
     }
 
     /// <summary>

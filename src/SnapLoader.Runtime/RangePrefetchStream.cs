@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace SnapLoader.Runtime;
 
 /// <summary>
@@ -23,6 +25,7 @@ internal sealed class RangePrefetchStream : Stream
     private readonly int _depth;
     private readonly SemaphoreSlim _slots;
     private readonly RangeBufferPool _buffers;
+    private readonly LoadStatistics _statistics;
     private readonly CancellationTokenSource _cancel;
     private readonly Queue<Task<byte[]>> _pending = new();
     private long _nextFetch;
@@ -33,9 +36,10 @@ internal sealed class RangePrefetchStream : Stream
     private int _currentOffset;
     private bool _disposed;
 
-    public RangePrefetchStream(IArchiveSource source, long start, long length, int depth, SemaphoreSlim slots, RangeBufferPool buffers, CancellationToken cancellationToken)
+    public RangePrefetchStream(IArchiveSource source, long start, long length, int depth, SemaphoreSlim slots, RangeBufferPool buffers, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         _buffers = buffers;
+        _statistics = statistics;
         _source = source;
         _start = start;
         _length = length;
@@ -51,6 +55,9 @@ internal sealed class RangePrefetchStream : Stream
     public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    /// <summary>Stopwatch ticks the reader spent waiting for a range still being fetched: not decoding time.</summary>
+    public long WaitTicks { get; private set; }
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -75,7 +82,13 @@ internal sealed class RangePrefetchStream : Stream
             TopUp();
             // Awaited before it leaves the queue: if it fails, it has released its own buffer and slot, and DisposeAsync
             // still sees it. The fetch observes the loader's token, so cancellation needs no second token here.
-            var fetched = await _pending.Peek().ConfigureAwait(false);
+            var fetch = _pending.Peek();
+            var waiting = fetch.IsCompleted ? 0 : Stopwatch.GetTimestamp();
+            var fetched = await fetch.ConfigureAwait(false);
+            if (waiting != 0)
+            {
+                WaitTicks += Stopwatch.GetTimestamp() - waiting;
+            }
             _ = _pending.Dequeue();
             _current = fetched;
             _currentLength = (int)Math.Min(_rangeSize, _length - _position);
@@ -173,8 +186,12 @@ internal sealed class RangePrefetchStream : Stream
             // Off the decoder's thread: a local file's reads complete synchronously and would otherwise run inline here.
             await Task.Yield();
             buffer = _buffers.Rent();
-            await using var stream = await _source.OpenRangeAsync(offset, length, cancellationToken).ConfigureAwait(false);
-            await stream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            await using (var stream = await _source.OpenRangeAsync(offset, length, cancellationToken).ConfigureAwait(false))
+            {
+                await stream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            }
+            _statistics.AddRange(length, Stopwatch.GetTimestamp() - started);
             return buffer;
         }
         catch

@@ -286,9 +286,24 @@ public static class SnapLoaderRuntime
         SymlinkFarm.Create(targetDirectory, files);
         if (PreloadShim.IsPreloaded)
         {
-            foreach (var (relativePath, file) in files)
+            var registered = new List<string>();
+            try
             {
-                PreloadShim.Register(Path.Combine(BasePath, relativePath), file);
+                foreach (var (relativePath, file) in files)
+                {
+                    var path = Path.Combine(BasePath, relativePath);
+                    PreloadShim.Register(path, file);
+                    registered.Add(path);
+                }
+            }
+            catch
+            {
+                // All or nothing: a path that clashes leaves none of this call's paths registered.
+                foreach (var path in registered)
+                {
+                    PreloadShim.Unregister(path);
+                }
+                throw;
             }
         }
     }

@@ -57,6 +57,22 @@ public sealed class StartTests
         Assert.IsTrue(records.All(r => r["level"] is not null && r["timestamp"] is not null && r["message"] is not null));
         Assert.IsTrue(records.Any(r => r["message"]!.GetValue<string>().StartsWith("ready", StringComparison.Ordinal) && r["ms"] is not null));
         Assert.IsFalse(result.Output.Contains("SnapLoader INFO:", StringComparison.Ordinal), "no plain-text lines in JSON mode");
+
+        // One record per stage, in order, each with its bytes and the time it was busy.
+        var stages = records.Select(r => r["message"]!.GetValue<string>().Split(':')[0]).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "download", "decode", "verify", "write", "register", "load", "ready" }, stages, result.Output);
+        var total = new FileInfo(TestPaths.OnnxRuntimeLibrary()).Length + new FileInfo(TestPaths.ResNet18Model).Length;
+        JsonNode Stage(string name) => records.First(r => r["message"]!.GetValue<string>().StartsWith(name + ":", StringComparison.Ordinal));
+        Assert.AreEqual(total, Stage("verify")["bytes"]!.GetValue<long>(), "every byte was hashed once");
+        Assert.AreEqual(total, Stage("write")["bytes"]!.GetValue<long>());
+        var downloaded = Stage("download")["bytes"]!.GetValue<long>();
+        Assert.IsTrue(downloaded > 0 && downloaded < total, $"the compressed bytes were read, once: {downloaded:N0}");
+        Assert.IsTrue(Stage("decode")["bytes"]!.GetValue<long>() > downloaded, "zstd entries decode to more than was read");
+        foreach (var stage in new[] { "download", "decode", "verify", "write" })
+        {
+            var busy = Stage(stage)["busyMs"]!.GetValue<long>();
+            Assert.IsTrue(busy >= 0 && busy <= Stage(stage)["ms"]!.GetValue<long>() * (Environment.ProcessorCount * 2 + 1), $"{stage}: {busy} ms busy");
+        }
     }
 
     [TestMethod]
@@ -73,19 +89,41 @@ public sealed class StartTests
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
     }
 
+    [TestMethod]
+    public void ALibraryThatFailsToLoadTakesBackEveryRegistration()
+    {
+        // Everything verifies and is registered; then the dynamic loader refuses one library (it is not an ELF file).
+        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(3, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
+        StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "libbroken.so");
+        Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
+        Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
+    }
+
     private static string ExpectedHash(string relativePath) => relativePath.EndsWith(".onnx", StringComparison.Ordinal)
         ? Sha256(TestPaths.ResNet18Model)
         : Sha256(TestPaths.OnnxRuntimeLibrary());
 
-    private static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash)
+    private static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false)
     {
         var folder = TestPaths.NewTempFolder("start");
         var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
-        var inputs = new[]
+        var inputs = new List<ArchiveInput>
         {
-            new ArchiveInput("libonnxruntime.so", TestPaths.OnnxRuntimeLibrary()),
-            new ArchiveInput("models/ResNet18.onnx", TestPaths.ResNet18Model),
+            new("libonnxruntime.so", TestPaths.OnnxRuntimeLibrary()),
+            new("models/ResNet18.onnx", TestPaths.ResNet18Model),
         };
+        if (brokenLibrary)
+        {
+            var broken = Path.Combine(folder, "libbroken.so");
+            File.WriteAllText(broken, "not an ELF file\n");
+            inputs.Add(new ArchiveInput("libbroken.so", broken));
+        }
         var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
         var files = new JsonArray(archive.Entries.Select(e => (JsonNode)new JsonObject
         {
@@ -93,7 +131,7 @@ public sealed class StartTests
             ["size"] = e.Size,
             ["sha256"] = corruptHash && e.EntryName.EndsWith(".onnx", StringComparison.Ordinal) ? new string('a', 64) : e.Sha256,
             ["kind"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
-            ["soname"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "libonnxruntime.so.1" : null,
+            ["soname"] = e.EntryName == "libonnxruntime.so" ? "libonnxruntime.so.1" : null,
         }).ToArray());
         var manifest = Path.Combine(folder, "manifest.json");
         File.WriteAllText(manifest, new JsonObject

@@ -27,6 +27,7 @@ catch (SnapLoaderException e)
     findings["errorCode"] = e.Code;
     findings["errorMessage"] = e.Message;
     findings["memfds"] = CountMemfds(files);
+    findings["stillRegistered"] = files.Count(f => File.Exists(Path.Combine(SnapLoaderRuntime.BasePath, f.RelativePath)));
     Console.WriteLine(JsonSerializer.Serialize(findings));
     return 3;
 }
