@@ -8,7 +8,8 @@ namespace SnapLoader.Build.Tasks;
 /// <summary>
 /// Picks the files to move out of the publish set: every ELF file that is a package's native asset or is named
 /// <c>*.so</c> or <c>*.so.N</c>, for the target RID, of at least
-/// <see cref="Threshold"/> bytes, plus what <see cref="Include"/> names, minus what <see cref="Exclude"/> names.
+/// <see cref="Threshold"/> bytes, plus what <see cref="Include"/> names, minus what <see cref="Exclude"/> names, plus
+/// every library of the publish set that a moved library needs (DT_NEEDED), whatever its size.
 /// </summary>
 public sealed class SelectMovedFiles : SnapLoaderTask
 {
@@ -43,12 +44,13 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         var exclude = PathPatterns.From(Exclude);
         var neverMove = new HashSet<string>(NeverMove.Select(i => Path.GetFullPath(i.ItemSpec)), StringComparer.Ordinal);
         var moved = new List<ITaskItem>();
+        var staying = new List<ITaskItem>();
 
         foreach (var file in Files)
         {
             try
             {
-                Select(file, include, exclude, neverMove, moved);
+                Select(file, include, exclude, neverMove, moved, staying);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -57,6 +59,7 @@ public sealed class SelectMovedFiles : SnapLoaderTask
             }
         }
 
+        AddNeededLibraries(moved, staying);
         MovedFiles = moved.OrderBy(i => i.GetMetadata(MetadataNames.MovedPath), StringComparer.Ordinal).ToArray();
         if (MovedFiles.Length == 0)
         {
@@ -66,7 +69,8 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         }
     }
 
-    private void Select(ITaskItem file, PathPatterns include, PathPatterns exclude, HashSet<string> neverMove, List<ITaskItem> moved)
+    /// <param name="staying">Receives the libraries that stay, but would move if a moved library needs them.</param>
+    private void Select(ITaskItem file, PathPatterns include, PathPatterns exclude, HashSet<string> neverMove, List<ITaskItem> moved, List<ITaskItem> staying)
     {
         var relativePath = PublishPaths.Normalize(file.GetMetadata(MetadataNames.RelativePath) is { Length: > 0 } r ? r : Path.GetFileName(file.ItemSpec));
         var fullPath = Path.GetFullPath(file.ItemSpec);
@@ -97,16 +101,49 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         var byDefault = (isLibrary || isNativeAsset)
             && info.Length >= Threshold
             && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
-        if (!byDefault && !included)
-        {
-            return;
-        }
-
         var item = new TaskItem(file);
         item.SetMetadata(MetadataNames.MovedPath, relativePath);
         item.SetMetadata(MetadataNames.Kind, isLibrary ? MovedFileKinds.NativeLibrary : MovedFileKinds.Data);
         item.SetMetadata(MetadataNames.Size, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        moved.Add(item);
+        if (byDefault || included)
+        {
+            moved.Add(item);
+        }
+        else if (isLibrary && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier))
+        {
+            staying.Add(item);
+        }
+    }
+
+    /// <summary>
+    /// Moves the libraries that moved libraries need, to a fixed point. A moved library is loaded from the link farm
+    /// in /tmp, where the dynamic loader does not find a dependency left in the deployment: its $ORIGIN RUNPATH then
+    /// points into the farm, and Lambda's LD_LIBRARY_PATH holds the task root but none of its subfolders. libtorch_cpu.so
+    /// (461 MB) needs libgomp-98b21ff3.so.1 (283 KB), for example. A DT_NEEDED entry names a library by its file
+    /// name or its SONAME, as in <see cref="LoadOrder"/>.
+    /// </summary>
+    private void AddNeededLibraries(List<ITaskItem> moved, List<ITaskItem> staying)
+    {
+        var pending = new Queue<ITaskItem>(moved.Where(i => i.GetMetadata(MetadataNames.Kind) == MovedFileKinds.NativeLibrary));
+        var sonames = new Lazy<Dictionary<ITaskItem, string?>>(() => staying.ToDictionary(i => i, i => ElfFile.Read(i.ItemSpec).Soname));
+        while (pending.Count > 0 && staying.Count > 0)
+        {
+            var library = pending.Dequeue();
+            foreach (var needed in ElfFile.Read(library.ItemSpec).Needed)
+            {
+                var dependency = staying.FirstOrDefault(i => Path.GetFileName(i.GetMetadata(MetadataNames.MovedPath)) == needed)
+                    ?? staying.FirstOrDefault(i => sonames.Value[i] == needed);
+                if (dependency is null)
+                {
+                    continue;
+                }
+                staying.Remove(dependency);
+                moved.Add(dependency);
+                pending.Enqueue(dependency);
+                Log.LogMessage(MessageImportance.Normal,
+                    $"SnapLoader moves '{dependency.GetMetadata(MetadataNames.MovedPath)}' with '{library.GetMetadata(MetadataNames.MovedPath)}', which needs it.");
+            }
+        }
     }
 
     // Managed assemblies and the host's own files must stay: the runtime and the host read them before any

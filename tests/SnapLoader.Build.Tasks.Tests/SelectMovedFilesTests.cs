@@ -32,6 +32,30 @@ public sealed class SelectMovedFilesTests
     }
 
     [TestMethod]
+    public void ALibraryThatAMovedLibraryNeedsMovesWithItWhateverItsSize()
+    {
+        // libtorch_cpu.so needs libc10.so (1.5 MB, moves anyway) and libgomp-98b21ff3.so.1 (283 KB, under the threshold).
+        // libshm.so (56 KB) is needed by no moved library and stays.
+        var engine = new RecordingBuildEngine();
+        ITaskItem Library(string name) => TestItems.PublishItem(Path.Combine(TestPaths.LibTorchNativeFolder, name), name,
+            "libtorch-cpu-linux-x64", "2.10.0", $"runtimes/linux-x64/native/{name}", "native");
+        var files = new[] { Library("libtorch_cpu.so"), Library("libc10.so"), Library("libgomp-98b21ff3.so.1"), Library("libshm.so") };
+
+        var task = Task(engine, files);
+        Assert.IsTrue(task.Execute());
+        CollectionAssert.AreEqual(new[] { "libc10.so", "libgomp-98b21ff3.so.1", "libtorch_cpu.so" },
+            task.MovedFiles.Select(f => f.GetMetadata("SnapLoaderRelativePath")).ToArray());
+        Assert.AreEqual("NativeLibrary", task.MovedFiles[1].GetMetadata("SnapLoaderKind"));
+        StringAssert.Contains(engine.AllText, "'libgomp-98b21ff3.so.1' with 'libtorch_cpu.so'");
+
+        // SnapLoaderExclude still wins: the user keeps the library in the deployment on purpose.
+        var excluding = Task(new RecordingBuildEngine(), files);
+        excluding.Exclude = [new TaskItem("libgomp-98b21ff3.so.1")];
+        Assert.IsTrue(excluding.Execute());
+        CollectionAssert.AreEqual(new[] { "libc10.so", "libtorch_cpu.so" }, excluding.MovedFiles.Select(f => f.GetMetadata("SnapLoaderRelativePath")).ToArray());
+    }
+
+    [TestMethod]
     public void AnElfNativeAssetNotNamedLikeALibraryMovesAsData()
     {
         // Like Microsoft.ML's libLdaNative.so.dbg: ELF, a native asset, never opened by the dynamic loader.
