@@ -1,0 +1,82 @@
+using System.IO.Compression;
+using ZstdSharp;
+using Crc32 = System.IO.Hashing.Crc32;
+
+namespace SnapLoader.Benchmarks.Load.Methods;
+
+/// <summary>
+/// How the baselines unpack an entry: one thread, the same ZstdSharp decoder the runtime uses, and the CRC-32 check
+/// that Python's zipfile and unzip make on every entry (the predecessor relied on it; it had no other integrity check).
+/// </summary>
+internal static class EntryDecoder
+{
+    private const ushort Stored = 0;
+    private const ushort Deflate = 8;
+    private const ushort Zstd = 93;
+
+    /// <summary>The entry's content in a new array, from the whole archive in memory.</summary>
+    public static byte[] ToArray(byte[] archive, BenchmarkEntry entry)
+    {
+        var compressed = archive.AsSpan(checked((int)entry.DataOffset), checked((int)entry.CompressedSize));
+        var content = new byte[entry.Size];
+        switch (entry.Method)
+        {
+            case Stored:
+                compressed.CopyTo(content);
+                break;
+            case Zstd:
+                using (var decompressor = new Decompressor())
+                {
+                    Check(decompressor.Unwrap(compressed, content) == entry.Size, entry, "decoded to another length");
+                }
+                break;
+            case Deflate:
+                using (var inflater = new DeflateStream(new MemoryStream(archive, (int)entry.DataOffset, (int)entry.CompressedSize, writable: false), CompressionMode.Decompress))
+                {
+                    inflater.ReadExactly(content);
+                }
+                break;
+            default:
+                throw new InvalidDataException($"{entry.Name}: compression method {entry.Method} is not supported.");
+        }
+        Check(Crc32.HashToUInt32(content) == entry.Crc32, entry, "CRC-32 mismatch");
+        return content;
+    }
+
+    /// <summary>Streams the entry from the archive file into <paramref name="destination"/> through a 1 MiB buffer.</summary>
+    public static void ToFile(string archivePath, BenchmarkEntry entry, string destination)
+    {
+        using var archive = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        archive.Seek(entry.DataOffset, SeekOrigin.Begin);
+        using var window = new SnapLoader.Tests.WindowStream(archive, entry.CompressedSize, leaveOpen: true);
+        using Stream content = entry.Method switch
+        {
+            Stored => window,
+            Zstd => new DecompressionStream(window, bufferSize: 1 << 20, leaveOpen: true),
+            Deflate => new DeflateStream(window, CompressionMode.Decompress, leaveOpen: true),
+            _ => throw new InvalidDataException($"{entry.Name}: compression method {entry.Method} is not supported."),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+        var buffer = new byte[1 << 20];
+        var crc = new Crc32();
+        long total = 0;
+        int read;
+        while ((read = content.Read(buffer)) > 0)
+        {
+            crc.Append(buffer.AsSpan(0, read));
+            output.Write(buffer, 0, read);
+            total += read;
+        }
+        Check(total == entry.Size, entry, "decoded to another length");
+        Check(crc.GetCurrentHashAsUInt32() == entry.Crc32, entry, "CRC-32 mismatch");
+    }
+
+    private static void Check(bool condition, BenchmarkEntry entry, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidDataException($"{entry.Name}: {problem}.");
+        }
+    }
+}
