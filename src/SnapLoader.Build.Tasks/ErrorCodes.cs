@@ -20,6 +20,7 @@ internal static class ErrorCodes
     public const string ArchiveWriteFailed = "SNAP0010";
     public const string SourceFileUnreadable = "SNAP0011";
     public const string DuplicateEntryName = "SNAP0012";
+    public const string DeploymentZipFailed = "SNAP0013";
 
     // S3.
     public const string BucketNotFound = "SNAP0030";
