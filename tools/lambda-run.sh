@@ -5,7 +5,8 @@
 # wrapper starts the host exactly as AWS_LAMBDA_EXEC_WRAPPER would (wrapper dotnet exec ...), with the variables
 # Lambda sets. The archive comes from S3 when the function was published with a bucket (AWS_ENDPOINT_URL_S3 and
 # credentials from the caller's environment), else from the archive folder (SNAPLOADER_ARCHIVE_DIR).
-# Without permission for a mount namespace it runs from the publish folder itself, made read-only for the run.
+# Without permission for a mount namespace (or with SNAPLOADER_RUN_NO_NAMESPACE=1) it runs from the publish folder
+# itself, made read-only for the run (mode bits, and no capabilities when started as root).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 <publish folder> <Assembly::Namespace.Type::Method> <event.json> [archive folder]" >&2
@@ -34,13 +35,14 @@ lambda_env=(
   "AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}"
   "AWS_EXECUTION_ENV=AWS_Lambda_dotnet8"
   "AWS_LAMBDA_EXEC_WRAPPER=/var/task/$wrapper_name"
+  "LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
   "DOTNET_ROLL_FORWARD=Major"
 )
 for name in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_LAMBDA_LOG_FORMAT SNAPLOADER_TARGET_DIR HOME PATH DOTNET_ROOT; do
   if [ -n "${!name:-}" ]; then lambda_env+=("$name=${!name}"); fi
 done
 
-if unshare -m --propagation private true 2>/dev/null; then
+if [ "${SNAPLOADER_RUN_NO_NAMESPACE:-}" != 1 ] && unshare -m --propagation private true 2>/dev/null; then
   [ -n "$archives" ] && lambda_env+=("SNAPLOADER_ARCHIVE_DIR=/var/snaploader-archives")
   mkdir -p /var/task /var/snaploader-archives
   exec unshare -m --propagation private env -i "${lambda_env[@]}" bash -c '
@@ -57,9 +59,12 @@ fi
 # Fallback without a mount namespace: the task root is the publish folder, read-only for the run.
 echo "lambda-run: no mount namespace here; running from $publish, made read-only" >&2
 [ -n "$archives" ] && lambda_env+=("SNAPLOADER_ARCHIVE_DIR=$archives")
-lambda_env=("${lambda_env[@]/#LAMBDA_TASK_ROOT=\/var\/task/LAMBDA_TASK_ROOT=$publish}")
+lambda_env=("${lambda_env[@]//\/var\/task/$publish}")   # LAMBDA_TASK_ROOT, the wrapper, LD_LIBRARY_PATH
 chmod -R a-w "$publish"
 trap 'chmod -R u+w "$publish"' EXIT
+# Root writes through any mode bits while it holds CAP_DAC_OVERRIDE: the run gets no capabilities at all.
+drop=()
+[ "$(id -u)" -ne 0 ] || drop=(setpriv --bounding-set=-all --inh-caps=-all)
 wrapper="$publish/$wrapper_name"
 [ -x "$wrapper" ] || wrapper=
-env -i "${lambda_env[@]}" $wrapper "$dotnet" exec "$host_dir/SnapLoader.LambdaHost.dll" "$handler" "$event"
+"${drop[@]}" env -i "${lambda_env[@]}" $wrapper "$dotnet" exec "$host_dir/SnapLoader.LambdaHost.dll" "$handler" "$event"

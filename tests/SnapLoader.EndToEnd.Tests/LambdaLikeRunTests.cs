@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using SnapLoader.Tests;
 
 namespace SnapLoader.EndToEnd.Tests;
@@ -10,6 +9,8 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class LambdaLikeRunTests
 {
+    private const string Handler = "Function::Fixture.Function::Handler";
+
     private const string OnnxFunction = """
         using System.Runtime.InteropServices;
 
@@ -26,34 +27,99 @@ public sealed class LambdaLikeRunTests
                 var getVersion = Marshal.ReadIntPtr(OrtGetApiBase(), IntPtr.Size);
                 string version;
                 unsafe { version = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)getVersion)())!; }
-                var exists = File.Exists("/var/task/libonnxruntime.so");
-                return new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"ort {version}, exists {exists}"));
+                var root = Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT")!;
+                var exists = File.Exists(Path.Combine(root, "libonnxruntime.so"));
+                bool readOnly;
+                try
+                {
+                    File.WriteAllText(Path.Combine(root, "written-by-the-function.txt"), "x");
+                    readOnly = false;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    readOnly = true;
+                }
+                return new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"ort {version}, exists {exists}, read-only {readOnly}"));
             }
         }
         """;
 
-    [TestMethod]
-    public void ThePublishedFunctionLoadsItsLibraryFromMemoryAndSurvivesASnapStartCycle()
+    private static readonly Lazy<(FunctionProject Project, string Publish, string Event)> s_published = new(() =>
     {
         var project = FunctionProject.Create("""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />""",
             "<AllowUnsafeBlocks>true</AllowUnsafeBlocks>", OnnxFunction);
-        project.Publish(["--runtime", "linux-x64", "--self-contained", "false", "/p:GenerateRuntimeConfigurationFiles=true"]).EnsureSuccess("dotnet publish");
-        var publish = project.PublishFolder("linux-x64");
-        Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
+        // Amazon.Lambda.Tools' own arguments to dotnet publish on Linux, and SnapLoader's own Lambda-ready zip.
+        project.Publish(["--runtime", "linux-x64", "--self-contained", "false", "/p:GenerateRuntimeConfigurationFiles=true",
+            "-p:SnapLoaderDeploymentZip=deploy/function.zip"]).EnsureSuccess("dotnet publish");
         var eventFile = Path.Combine(project.Directory, "event.json");
         File.WriteAllText(eventFile, "{}");
+        return (project, project.PublishFolder("linux-x64"), eventFile);
+    });
 
-        var run = ProcessRunner.Run("bash",
-            [Path.Combine(TestPaths.RepositoryRoot, "tools", "lambda-run.sh"), publish, "Function::Fixture.Function::Handler", eventFile, project.ArchiveFolder("linux-x64")],
-            project.Directory);
+    [TestMethod]
+    public void ThePublishedFunctionLoadsItsLibraryFromMemoryAndSurvivesASnapStartCycle()
+    {
+        var (project, publish, eventFile) = s_published.Value;
+        Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
 
-        Assert.AreEqual(0, run.ExitCode, run.Output);
-        var result = JsonNode.Parse(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
-        Assert.AreEqual("ort 1.31.1, exists True", result["response"]!.GetValue<string>(), "the moved library answers, and its original path exists for the function");
-        Assert.AreEqual(result["response"]!.GetValue<string>(), result["responseAfterRestore"]!.GetValue<string>());
-        Assert.IsTrue(result["snapStartHooks"]!.GetValue<bool>());
-        CollectionAssert.Contains(result["memfdMappings"]!.AsArray().Select(m => m!.GetValue<string>()).ToList(), "libonnxruntime.so",
-            "/proc/self/maps shows the library mapped from its memory file");
+        var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+
+        Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response,
+            "the moved library answers, its original path exists for the function, and the task root is read-only");
+        Assert.AreEqual(run.Response, run.ResponseAfterRestore);
+        Assert.IsTrue(run.SnapStartHooksRan, run.Output);
+        CollectionAssert.Contains(run.MemfdMappings.ToList(), "libonnxruntime.so", "/proc/self/maps shows the library mapped from its memory file");
+        StringAssert.Contains(run.Output, "shim=True");
+    }
+
+    [TestMethod]
+    public void WithoutAMountNamespaceTheTaskRootStillCannotBeWritten()
+    {
+        var (project, publish, eventFile) = s_published.Value;
+
+        var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"),
+            new Dictionary<string, string?> { ["SNAPLOADER_RUN_NO_NAMESPACE"] = "1" });
+
+        StringAssert.Contains(run.Output, "no mount namespace here");
+        Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response);
+        Assert.IsFalse(File.Exists(Path.Combine(publish, "written-by-the-function.txt")));
+        Assert.IsTrue((File.GetUnixFileMode(publish) & UnixFileMode.UserWrite) != 0, "the folder is writable again after the run");
+    }
+
+    [TestMethod]
+    public void TheLambdaToolsZipUnzippedElsewhereStillRuns()
+    {
+        // Amazon.Lambda.Tools zips the publish folder with the zip program on Linux, which keeps Unix modes; Lambda
+        // unpacks it into /var/task. The exec wrapper must still be executable there.
+        var (project, publish, eventFile) = s_published.Value;
+        var zip = Path.Combine(project.Directory, "function.zip");
+        File.Delete(zip);
+        ProcessRunner.Run("zip", ["-q", "-r", "-X", zip, "."], publish).EnsureSuccess("zip");
+        var unpacked = Path.Combine(project.Directory, "unzipped");
+        ProcessRunner.Run("unzip", ["-q", "-o", zip, "-d", unpacked], project.Directory).EnsureSuccess("unzip");
+        Assert.IsTrue((File.GetUnixFileMode(Path.Combine(unpacked, "snaploader-exec-wrapper")) & UnixFileMode.UserExecute) != 0);
+
+        var run = LambdaRun.Start(unpacked, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+
+        Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response);
+        StringAssert.Contains(run.Output, "shim=True");
+    }
+
+    [TestMethod]
+    public void SnapLoaderDeploymentZipUnpacksToARunnableFunction()
+    {
+        var (project, publish, eventFile) = s_published.Value;
+        var zip = Path.Combine(project.Directory, "deploy", "function.zip");
+        Assert.IsTrue(File.Exists(zip), "SnapLoaderDeploymentZip is relative to the project folder");
+        var entries = ZipListing.Read(zip).Select(e => e.Name).ToList();
+        CollectionAssert.AreEquivalent(Directory.EnumerateFiles(publish, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(publish, f)).ToList(), entries,
+            "exactly the publish folder");
+        var unpacked = Path.Combine(project.Directory, "from-deployment-zip");
+        ProcessRunner.Run("unzip", ["-q", "-o", zip, "-d", unpacked], project.Directory).EnsureSuccess("unzip");
+
+        var run = LambdaRun.Start(unpacked, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+
+        Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response);
         StringAssert.Contains(run.Output, "shim=True");
     }
 }

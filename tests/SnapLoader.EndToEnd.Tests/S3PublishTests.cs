@@ -39,6 +39,16 @@ public sealed class S3PublishTests
         var literals = AssemblyInspection.StringLiterals(assembly);
         CollectionAssert.Contains(literals.ToList(), "artifacts");
         CollectionAssert.Contains(literals.ToList(), key);
+        // The function as Lambda would run it: the archive comes from the bucket at init, nothing from a local folder.
+        var eventFile = Path.Combine(project.Directory, "event.json");
+        File.WriteAllText(eventFile, """{"hello": "s3"}""");
+        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), "Function::Fixture.Function::Handler", eventFile, archives: null,
+            new Dictionary<string, string?>(credentials) { ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl });
+        Assert.AreEqual("""{"hello": "s3"}""", run.Response);
+        StringAssert.Contains(run.Output, $"from s3://artifacts/{key}");
+        CollectionAssert.Contains(run.MemfdMappings.ToList(), "libonnxruntime.so");
+        Assert.IsTrue((await server.SettledRequestsAsync()).Any(r => r.StartsWith($"GET /artifacts/{key} 206", StringComparison.Ordinal)), "ranged GETs of the archive reached s3rver");
+
         var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "Function.dll"));
 
         var second = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("second publish");

@@ -61,6 +61,9 @@ Console.WriteLine(JsonSerializer.Serialize(new
     snapStartHooks = snapLoader is not null,
     restoreMs,
     responseAfterRestore = second.Response,
+    memfdDescriptors = Directory.GetFiles("/proc/self/fd").Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } })
+        .Where(t => t.StartsWith("/memfd:", StringComparison.Ordinal) && !t.Contains("doublemapper", StringComparison.Ordinal))
+        .Select(t => t[7..].Replace(" (deleted)", "")).Distinct().Order().ToArray(),
     memfdMappings = File.ReadLines("/proc/self/maps").Where(l => l.Contains("/memfd:", StringComparison.Ordinal) && !l.Contains("doublemapper", StringComparison.Ordinal))
         .Select(l => l[(l.IndexOf("/memfd:", StringComparison.Ordinal) + 7)..].Replace(" (deleted)", "")).Distinct().Order().ToArray(),
 }));
