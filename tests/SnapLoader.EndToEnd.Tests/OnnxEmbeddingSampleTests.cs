@@ -20,32 +20,44 @@ public sealed class OnnxEmbeddingSampleTests
         var publish = project.PublishFolder("linux-x64");
         Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
         Assert.IsFalse(File.Exists(Path.Combine(publish, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx")));
-        var split = Run(publish, eventFile, project.ArchiveFolder("linux-x64"));
+        Assert.IsTrue(LambdaRun.DeploymentSize(publish) < LambdaRun.DeploymentLimit);
+        var split = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         var plainFolder = Path.Combine(project.Directory, "plain");
         project.Publish(["-p:SnapLoaderEnabled=false", "-o", plainFolder]).EnsureSuccess("dotnet publish without SnapLoader");
         Assert.IsTrue(File.Exists(Path.Combine(plainFolder, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx")));
-        var plain = Run(plainFolder, eventFile, archives: null);
+        var plain = LambdaRun.Start(plainFolder, Handler, eventFile);
 
-        var withSnapLoader = JsonNode.Parse(split["response"]!.GetValue<string>())!;
-        var without = JsonNode.Parse(plain["response"]!.GetValue<string>())!;
+        var withSnapLoader = JsonNode.Parse(split.Response)!;
+        var without = JsonNode.Parse(plain.Response)!;
         Assert.AreEqual(512, withSnapLoader["length"]!.GetValue<int>());
         Assert.AreEqual(without["norm"]!.GetValue<double>(), withSnapLoader["norm"]!.GetValue<double>());
         Assert.AreEqual(without["head"]!.ToJsonString(), withSnapLoader["head"]!.ToJsonString());
-        CollectionAssert.Contains(split["memfdMappings"]!.AsArray().Select(m => m!.GetValue<string>()).ToList(), "libonnxruntime.so");
-        Assert.AreEqual(split["response"]!.GetValue<string>().Split("\"sessionMs\"")[0], split["responseAfterRestore"]!.GetValue<string>().Split("\"sessionMs\"")[0],
+        CollectionAssert.Contains(split.MemfdMappings.ToList(), "libonnxruntime.so", "the library is mapped from its memory file");
+        Assert.IsTrue(split.MemfdDescriptors.Any(name => name.EndsWith("ResNet18.onnx", StringComparison.Ordinal)),
+            "the model, read through its original path, is a memory file: " + string.Join(", ", split.MemfdDescriptors));
+        Assert.IsTrue(split.SnapStartHooksRan, split.Output);
+        Assert.AreEqual(split.Response.Split("\"sessionMs\"")[0], split.ResponseAfterRestore.Split("\"sessionMs\"")[0],
             "the same embedding after the SnapStart cycle");
+        Assert.IsFalse(plain.MemfdMappings.Contains("libonnxruntime.so"));
     }
 
-    private static JsonNode Run(string publish, string eventFile, string? archives)
+    [TestMethod]
+    public void TheSamplePublishesForArm64WithAArch64LibrariesOnly()
     {
-        List<string> arguments = [Path.Combine(TestPaths.RepositoryRoot, "tools", "lambda-run.sh"), publish, Handler, eventFile];
-        if (archives is not null)
-        {
-            arguments.Add(archives);
-        }
-        var run = ProcessRunner.Run("bash", arguments, Path.GetDirectoryName(eventFile)!);
-        Assert.AreEqual(0, run.ExitCode, run.Output);
-        return JsonNode.Parse(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
+        var project = FunctionProject.FromSample("OnnxEmbedding");
+
+        project.Publish(["-r", "linux-arm64"]).EnsureSuccess("dotnet publish -r linux-arm64");
+
+        var publish = project.PublishFolder("linux-arm64");
+        Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
+        var archive = Directory.GetFiles(project.ArchiveFolder("linux-arm64"), "*.zip").Single();
+        var entries = ZipListing.Read(archive);
+        var library = entries.Single(e => e.Name == "libonnxruntime.so");
+        Assert.AreEqual(ZipListing.Sha256OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, library),
+            "the archive holds the AArch64 build of ONNX Runtime");
+        CollectionAssert.Contains(entries.Select(e => e.Name).ToList(), "DnnImageModels/ResNet18Onnx/ResNet18.onnx");
+        Assert.IsFalse(entries.Any(e => e.Name.Contains("x64", StringComparison.Ordinal)), "nothing of another RID moves");
+        Assert.AreEqual(183, File.ReadAllBytes(Path.Combine(publish, "libsnaploader_preload.so"))[18], "the AArch64 shim (e_machine 183)");
     }
 }
