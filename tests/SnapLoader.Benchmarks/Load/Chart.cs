@@ -13,7 +13,7 @@ internal static class Chart
     {
         var groups = results.GroupBy(r => (r.Archive.PayloadId, r.Source)).ToList();
         var methods = LoadMethod.Ids.Where(m => results.Any(r => r.Method == m)).ToList();
-        var labels = groups.Select(g => $"{g.Key.PayloadId} ({g.First().Archive.PayloadBytes / 1e6:F0} MB), {g.Key.Source.Label()}").ToArray();
+        var labels = groups.Select(g => $"{g.Key.PayloadId} ({g.First().Archive.PayloadBytes / 1e6:F0} MB)\n{g.Key.Source.Label()}").ToArray();
 
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -29,7 +29,7 @@ internal static class Chart
             line.LineWidth = 2;
             line.Color = Colors.Black;
         }
-        multiplot.SavePng(path, 1400, 1100);
+        multiplot.SavePng(path, 1600, 1100);
     }
 
     private static void Panel(Plot plot, List<IGrouping<(string PayloadId, SourceKind Source), MethodRuns>> groups, List<string> methods,

@@ -20,6 +20,7 @@ internal static class LoadBenchmark
         progress($"{machine.Summary}; {settings.Runs} runs after {settings.WarmUps} warm-up; results in {settings.OutputFolder}");
         var work = TestPaths.NewTempFolder("load-benchmark");
         S3rverServer? server = null;
+        ThrottlingProxy? proxy = null;
         try
         {
             var payloads = settings.Payloads.Select(id => id == "libtorch" ? Payload.LibTorch() : Payload.Onnx()).ToList();
@@ -30,17 +31,15 @@ internal static class LoadBenchmark
                 return (Payload: p, Archive: archive);
             }).ToList();
 
-            var environment = new Dictionary<string, string>();
-            if (settings.Sources.Contains(SourceKind.S3))
+            var environments = new Dictionary<SourceKind, Dictionary<string, string>> { [SourceKind.Local] = [] };
+            if (settings.Sources.Any(s => s.IsS3()))
             {
                 server = await S3rverServer.StartAsync().ConfigureAwait(false);
                 await UploadAsync(server, archives.Select(a => a.Archive)).ConfigureAwait(false);
-                environment["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl;
-                environment["AWS_ACCESS_KEY_ID"] = server.AccessKey;
-                environment["AWS_SECRET_ACCESS_KEY"] = server.SecretKey;
-                environment["AWS_REGION"] = "us-east-1";
-                environment["AWS_EC2_METADATA_DISABLED"] = "true";
-                progress($"s3rver at {server.ServiceUrl} holds the archives");
+                proxy = ThrottlingProxy.Start(server.ServiceUrl, SourceKinds.ThrottledBytesPerSecond);
+                environments[SourceKind.S3] = S3Environment(server, server.ServiceUrl);
+                environments[SourceKind.S3Throttled] = S3Environment(server, proxy.ServiceUrl);
+                progress($"s3rver at {server.ServiceUrl} holds the archives; {proxy.ServiceUrl} serves them at {SourceKinds.ThrottledBytesPerSecond / 1e6:F0} MB/s per connection");
             }
 
             var results = new List<MethodRuns>();
@@ -54,7 +53,7 @@ internal static class LoadBenchmark
                         var warmUp = round < settings.WarmUps;
                         foreach (var method in LoadMethod.Ids)
                         {
-                            var (result, log) = ChildProcess.Run(method, archive, source, environment);
+                            var (result, log) = ChildProcess.Run(method, archive, source, environments[source]);
                             progress(string.Create(CultureInfo.InvariantCulture,
                                 $"{payload.Id} {source.Label()} {LoadMethod.Label(method)} {(warmUp ? "warm-up" : $"run {round - settings.WarmUps + 1}/{settings.Runs}")}: {result.Seconds:F2} s, peak RSS {result.PeakRssBytes / (double)(1 << 20):F0} MiB, anon+memfd {result.PeakAnonShmemBytes / (double)(1 << 20):F0} MiB"));
                             if (!warmUp)
@@ -80,6 +79,10 @@ internal static class LoadBenchmark
         }
         finally
         {
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync().ConfigureAwait(false);
+            }
             if (server is not null)
             {
                 await server.DisposeAsync().ConfigureAwait(false);
@@ -87,6 +90,16 @@ internal static class LoadBenchmark
             Directory.Delete(work, recursive: true);
         }
     }
+
+    // What the runtime and the readers need to reach s3rver (directly or through the proxy) as if it were S3.
+    private static Dictionary<string, string> S3Environment(S3rverServer server, string endpoint) => new()
+    {
+        ["AWS_ENDPOINT_URL_S3"] = endpoint,
+        ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+    };
 
     private static async Task UploadAsync(S3rverServer server, IEnumerable<BenchmarkArchive> archives)
     {

@@ -8,7 +8,7 @@ internal sealed record LoadSettings(
     IReadOnlyList<string> Payloads, IReadOnlyList<SourceKind> Sources, int Runs, int WarmUps, string OutputFolder, bool Smoke)
 {
     public const string Usage =
-        "load [--smoke] [--runs N] [--out FOLDER] [--payload libtorch|onnx] [--source local|s3]\n" +
+        "load [--smoke] [--runs N] [--out FOLDER] [--payload libtorch|onnx] [--source local|s3|s3throttled]\n" +
         "  --smoke    ONNX payload, local file, one run, no warm-up: a quick check that every method works\n" +
         "  --runs N   measured runs per method after one warm-up run (default 5)\n" +
         "  --out      results folder (default artifacts/benchmarks/<date>)";
@@ -56,7 +56,7 @@ internal sealed record LoadSettings(
         }
         return new LoadSettings(
             payloads.Count == 0 ? ["libtorch", "onnx"] : payloads.Distinct().ToList(),
-            sources.Count == 0 ? [SourceKind.S3, SourceKind.Local] : sources.Distinct().ToList(),
+            sources.Count == 0 ? [SourceKind.S3, SourceKind.S3Throttled, SourceKind.Local] : sources.Distinct().ToList(),
             runs ?? (smoke ? 1 : 5),
             smoke ? 0 : 1,
             output ?? Path.Combine(TestPaths.RepositoryRoot, "artifacts", "benchmarks", DateTime.Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),

@@ -16,7 +16,7 @@ internal abstract class ArchiveReader : IDisposable
     public static int Parallelism => Math.Max(4, 2 * Environment.ProcessorCount);
 
     public static ArchiveReader Open(SourceKind source, BenchmarkArchive archive) =>
-        source == SourceKind.S3 ? new S3Reader(archive.Key) : new LocalReader(archive.Path);
+        source.IsS3() ? new S3Reader(archive.Key) : new LocalReader(archive.Path);
 
     /// <summary>Reads every byte of the archive in <see cref="RangeSize"/> ranges, <see cref="Parallelism"/> at a time, and drops them.</summary>
     public async Task<long> ReadAllRangesAsync(long length)

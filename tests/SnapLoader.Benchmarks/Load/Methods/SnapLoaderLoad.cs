@@ -16,7 +16,7 @@ internal sealed class SnapLoaderLoad(BenchmarkArchive archive, SourceKind source
 
     public override void Prepare()
     {
-        Environment.SetEnvironmentVariable("SNAPLOADER_ARCHIVE", source == SourceKind.S3 ? $"s3://{SourceKinds.Bucket}/{archive.Key}" : archive.Path);
+        Environment.SetEnvironmentVariable("SNAPLOADER_ARCHIVE", source.IsS3() ? $"s3://{SourceKinds.Bucket}/{archive.Key}" : archive.Path);
         Environment.SetEnvironmentVariable("SNAPLOADER_TARGET_DIR", _links);
         Environment.SetEnvironmentVariable("SNAPLOADER_BASE_PATH", "/var/task");
         var files = archive.Entries
