@@ -101,4 +101,33 @@ public static class RuntimeErrorCodes
 
     /// <summary>After a SnapStart restore a memory file is no longer the one that was verified.</summary>
     public const string RestoreFailed = "SNAP1024";
+
+    /// <summary>
+    /// A byte range of the archive could not be read from S3 after every retry (500, 503 SlowDown, a reset or stalled
+    /// body); the message names the bucket, key, range and the last failure. S3 or the network failed for longer than
+    /// the retries cover: retry the init, and check the function's route to S3.
+    /// </summary>
+    public const string S3RangeFailed = "SNAP1025";
+
+    /// <summary>
+    /// The load took longer than its deadline (SNAPLOADER_LOAD_TIMEOUT, by default 9 seconds, inside Lambda's 10 s
+    /// init budget); the message says how far it got. Raise the function's memory (more network and CPU), or the deadline.
+    /// </summary>
+    public const string LoadDeadlineExceeded = "SNAP1026";
+
+    /// <summary>
+    /// The bucket is in another region than the one asked (S3 answered PermanentRedirect or AuthorizationHeaderMalformed);
+    /// the message names both when S3 says which. Set SnapLoaderRegion at build, or AWS_REGION for the function.
+    /// </summary>
+    public const string S3WrongRegion = "SNAP1027";
+
+    /// <summary>
+    /// The files to load do not fit the function's memory: their total size, checked before anything is allocated,
+    /// is more than the memory the function may use (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, or the cgroup's limit) minus a
+    /// reserve for the runtime; the message gives both numbers. Raise the function's memory.
+    /// </summary>
+    public const string NotEnoughMemory = "SNAP1028";
+
+    /// <summary>Two entries of the archive have the same name: the loader cannot know which one is meant.</summary>
+    public const string DuplicateEntry = "SNAP1029";
 }
