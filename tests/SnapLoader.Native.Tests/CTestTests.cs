@@ -2,7 +2,7 @@ using SnapLoader.Tests;
 
 namespace SnapLoader.Native.Tests;
 
-/// <summary>The C tests of native/tests/shim_tests.c, one row per CTest test, run against the x64 shim.</summary>
+/// <summary>The C tests of native/tests (shim_tests and its case files), one row per CTest test, run against the x64 shim.</summary>
 [TestClass]
 public sealed class CTestTests
 {

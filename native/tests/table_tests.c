@@ -1,0 +1,349 @@
+/* The registration table: detection, register/alias/unregister/freeze rules, concurrency, per-process state. */
+#include "shim_test.h"
+
+static const char *const k_wrapped[] = {
+    "open", "open64", "openat", "openat64", "__open_2", "__open64_2", "__openat_2", "__openat64_2",
+    "fopen", "fopen64", "freopen", "freopen64",
+    "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",
+    "stat", "stat64", "lstat", "lstat64", "fstatat", "fstatat64", "statx",
+    "access", "faccessat", "realpath", "__realpath_chk", "canonicalize_file_name", "readlink",
+    "dlopen", "dlmopen",
+    "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_freeze",
+};
+
+void t_preload_detected(void)
+{
+    abi_fn v = (abi_fn)dlsym(RTLD_DEFAULT, "snaploader_abi_version");
+    CHECK(v != NULL);
+    CHECK(v() == SNAPLOADER_ABI_VERSION);
+    /* every wrapper is the shim's in the global scope */
+    for (size_t i = 0; i < sizeof k_wrapped / sizeof *k_wrapped; i++) {
+        Dl_info info;
+        void *p = sym(k_wrapped[i]);
+        CHECK(dladdr(p, &info) != 0);
+        if (strstr(info.dli_fname, "libsnaploader_preload.so") == NULL) {
+            fprintf(stderr, "%s resolves to %s\n", k_wrapped[i], info.dli_fname);
+            exit(1);
+        }
+    }
+}
+
+void t_not_preloaded(void)
+{
+    CHECK(dlsym(RTLD_DEFAULT, "snaploader_abi_version") == NULL);
+    CHECK(dlsym(RTLD_DEFAULT, "snaploader_register") == NULL);
+}
+
+void t_register_rules(void)
+{
+    setup();
+    char p[PATH_MAX];
+    pathf(p, "%s/task/r.so", g_root);
+    int unsealed = make_memfd("sl-unsealed", "x", 1, 0);
+    CHECK(sl_register(p, unsealed) == -EPERM);
+    int partial = make_memfd("sl-partial", "x", 1, F_SEAL_WRITE | F_SEAL_SHRINK);
+    CHECK(sl_register(p, partial) == -EPERM);
+    char real[PATH_MAX];
+    pathf(real, "%s/plain.txt", g_root);
+    int rf = open(real, O_CREAT | O_RDWR, 0644);
+    CHECK(rf >= 0);
+    CHECK(sl_register(p, rf) == -EPERM);
+    CHECK(sl_register(p, -1) == -EBADF);
+    CHECK(sl_register(p, 9999) == -EBADF);
+    int good = sealed_memfd("sl-reg", "abc", 3);
+    CHECK(sl_register(NULL, good) == -EINVAL);
+    CHECK(sl_register("", good) == -EINVAL);
+    CHECK(sl_register("task/r.so", good) == -EINVAL);
+    CHECK(sl_register("/", good) == -EINVAL);
+    char trailing[PATH_MAX];
+    pathf(trailing, "%s/task/r.so/", g_root);
+    CHECK(sl_register(trailing, good) == -EINVAL);
+    static char huge[PATH_MAX + 10];
+    memset(huge, 'a', sizeof huge - 1);
+    huge[0] = '/';
+    CHECK(sl_register(huge, good) == -ENAMETOOLONG);
+    CHECK(stat(p, &(struct stat){0}) == -1); /* none of the above registered anything */
+
+    CHECK(count_memfds("sl-reg", NULL) == 1);
+    CHECK(sl_register(p, good) == 0);
+    int dup = -1;
+    CHECK(count_memfds("sl-reg", &dup) == 2); /* the shim's own duplicate */
+    CHECK(dup != good);
+    CHECK((fcntl(dup, F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(sl_register(p, good) == 0);  /* the same file again: accepted, no new duplicate */
+    CHECK(count_memfds("sl-reg", NULL) == 2);
+    int other = sealed_memfd("sl-other", "xyz", 3);
+    CHECK(sl_register(p, other) == -EEXIST);
+    char spelled[PATH_MAX];
+    pathf(spelled, "%s//task/./x/../r.so", g_root);
+    CHECK(sl_register(spelled, other) == -EEXIST); /* same path after normalisation */
+    CHECK(sl_register(g_path, other) == -EEXIST);
+    CHECK(close(good) == 0);
+    int fd = open(p, O_RDONLY);
+    CHECK(fd >= 0);
+    char buf[8];
+    CHECK(read(fd, buf, sizeof buf) == 3 && memcmp(buf, "abc", 3) == 0);
+    close(fd);
+}
+
+void t_alias_rules(void)
+{
+    setup();
+    CHECK(sl_alias("a/b.so", g_path) == -EINVAL);
+    CHECK(sl_alias("", g_path) == -EINVAL);
+    CHECK(sl_alias(NULL, g_path) == -EINVAL);
+    CHECK(sl_alias("x.so", NULL) == -EINVAL);
+    CHECK(sl_alias("x.so", "rel/x.so") == -EINVAL);
+    char missing[PATH_MAX];
+    pathf(missing, "%s/task/missing.so", g_root);
+    CHECK(sl_alias("x.so", missing) == -ENOENT);
+    CHECK(sl_alias("x.so", g_path) == 0);
+    CHECK(sl_alias("x.so", g_path) == 0);
+    char p2[PATH_MAX];
+    pathf(p2, "%s/task/two.so", g_root);
+    int fd = sealed_memfd("sl-two", "2", 1);
+    CHECK(sl_register(p2, fd) == 0);
+    CHECK(sl_alias("x.so", p2) == -EEXIST);
+    CHECK(sl_alias("y.so", p2) == 0);
+    /* an alias is for slash-less dlopen only: open("x.so") is relative to the cwd, not the alias */
+    CHECK(chdir(g_root) == 0);
+    CHECK_ERR(open("x.so", O_RDONLY), -1, ENOENT);
+}
+
+void t_unregister(void)
+{
+    setup();
+    CHECK(sl_unregister(NULL) == -EINVAL);
+    CHECK(sl_unregister("task/lib.so") == -EINVAL);
+    char missing[PATH_MAX];
+    pathf(missing, "%s/task/missing.so", g_root);
+    CHECK(sl_unregister(missing) == -ENOENT);
+    CHECK(sl_alias("lib-alias.so", g_path) == 0);
+    int shim_fd = -1;
+    CHECK(count_memfds("sl-test", &shim_fd) == 1); /* setup closed its own: only the shim's duplicate is left */
+
+    char spelled[PATH_MAX];
+    pathf(spelled, "%s/task/./x/../lib.so", g_root);
+    CHECK(sl_unregister(spelled) == 0);             /* matched after normalisation */
+    CHECK(count_memfds("sl-test", NULL) == 0);      /* the memory file is released ... */
+    char target[PATH_MAX];
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", shim_fd);
+    ssize_t n = readlink(proc, target, sizeof target - 1);
+    CHECK(n > 0);
+    target[n] = '\0';
+    CHECK(strcmp(target, "/dev/null") == 0);        /* ... and its number refers to /dev/null, not to a later file */
+    CHECK_ERR(open(g_path, O_RDONLY), -1, ENOENT);  /* the path answers from the disk again */
+    CHECK(stat(g_path, &(struct stat){0}) == -1);
+    CHECK(dlopen("lib-alias.so", RTLD_NOW) == NULL); /* and so does its alias */
+    CHECK(sl_unregister(g_path) == -ENOENT);
+
+    /* The path and the alias name can be used again, for another file. */
+    int again = sealed_memfd("sl-again", "again", 5);
+    CHECK(sl_register(g_path, again) == 0);
+    CHECK(sl_alias("lib-alias.so", g_path) == 0);
+    int fd = open(g_path, O_RDONLY);
+    CHECK(fd >= 0);
+    char buf[8];
+    CHECK(read(fd, buf, sizeof buf) == 5 && memcmp(buf, "again", 5) == 0);
+    close(fd);
+    CHECK(sl_freeze() == 0);
+    CHECK(sl_unregister(g_path) == -EBUSY);
+    CHECK(access(g_path, R_OK) == 0);
+}
+
+void t_freeze(void)
+{
+    setup();
+    CHECK(sl_freeze() == 0);
+    char p[PATH_MAX];
+    pathf(p, "%s/task/late.so", g_root);
+    int fd = sealed_memfd("sl-late", "l", 1);
+    CHECK(sl_register(p, fd) == -EBUSY);
+    CHECK(sl_alias("late.so", g_path) == -EBUSY);
+    CHECK_ERR(open(p, O_RDONLY), -1, ENOENT);
+    int f = open(g_path, O_RDONLY);
+    CHECK(f >= 0);
+    check_fd_content(f);
+}
+
+/* Lookups (hits, misses, relative paths, dirfds) allocate nothing. */
+void t_no_allocation(void)
+{
+    setup();
+    char task[PATH_MAX], absent[PATH_MAX], spelled[PATH_MAX], buf[PATH_MAX];
+    pathf(task, "%s/task", g_root);
+    pathf(absent, "%s/task/absent.so", g_root);
+    pathf(spelled, "%s//task/./x/../lib.so", g_root);
+    int dirfd = open(task, O_RDONLY | O_DIRECTORY);
+    CHECK(dirfd >= 0 && chdir(task) == 0);
+    /* warm up: lazy binding and the shim's first-use resolution may allocate once */
+    struct stat st;
+    CHECK(stat(g_path, &st) == 0);
+    __atomic_store_n(&g_count_allocations, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 100; i++) {
+        int fd = open(spelled, O_RDONLY);
+        CHECK(fd >= 0 && close(fd) == 0);
+        fd = openat(dirfd, "lib.so", O_RDONLY);
+        CHECK(fd >= 0 && close(fd) == 0);
+        CHECK(stat("lib.so", &st) == 0 && lstat(g_path, &st) == 0 && fstatat(dirfd, "lib.so", &st, 0) == 0);
+        CHECK(access(g_path, R_OK) == 0 && faccessat(dirfd, "lib.so", R_OK, 0) == 0);
+        CHECK(realpath(spelled, buf) == buf);
+        CHECK(readlink(g_path, buf, sizeof buf) == -1);
+        CHECK(open(absent, O_RDONLY) == -1 && stat(absent, &st) == -1 && access("absent.so", F_OK) == -1);
+    }
+    __atomic_store_n(&g_count_allocations, 0, __ATOMIC_RELAXED);
+    if (g_allocations != 0) {
+        fprintf(stderr, "%ld allocations on the lookup path\n", g_allocations);
+    }
+    CHECK(g_allocations == 0);
+}
+
+/* ---- concurrency: lookups on several threads while the main thread registers, plus racing registrations */
+
+#define CONC_FILES 400
+static int g_published; /* files 0..g_published-1 are registered */
+static int g_done;
+
+static void conc_path(char *out, int i)
+{
+    pathf(out, "%s/task/c%d.so", g_root, i);
+}
+
+static void *reader(void *arg)
+{
+    unsigned int seed = (unsigned int)(size_t)arg;
+    long checks = 0;
+    while (!__atomic_load_n(&g_done, __ATOMIC_ACQUIRE) || checks < 2000) {
+        int n = __atomic_load_n(&g_published, __ATOMIC_ACQUIRE);
+        int i = (int)(rand_r(&seed) % CONC_FILES);
+        char p[PATH_MAX];
+        conc_path(p, i);
+        struct stat st;
+        int r = stat(p, &st);
+        if (i < n) {
+            CHECK(r == 0 && st.st_size == i + 1);
+            int fd = open(p, O_RDONLY);
+            unsigned char b = 0;
+            CHECK(fd >= 0 && read(fd, &b, 1) == 1 && b == (unsigned char)i && close(fd) == 0);
+        } else if (r != 0) {
+            CHECK(errno == ENOENT); /* not yet registered: a plain miss, never a wrong file */
+        } else {
+            CHECK(st.st_size == i + 1);
+        }
+        checks++;
+    }
+    return NULL;
+}
+
+struct racer {
+    const char *path;
+    int fd;
+    int rc;
+};
+
+static void *racer(void *arg)
+{
+    struct racer *r = arg;
+    r->rc = sl_register(r->path, r->fd);
+    return NULL;
+}
+
+void t_concurrency(void)
+{
+    setup();
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        CHECK(pthread_create(&t[i], NULL, reader, (void *)(size_t)(i + 1)) == 0);
+    }
+    static unsigned char data[CONC_FILES + 1];
+    for (int i = 0; i < CONC_FILES; i++) {
+        memset(data, (unsigned char)i, (size_t)i + 1);
+        char p[PATH_MAX];
+        conc_path(p, i);
+        int fd = sealed_memfd("sl-conc", data, (size_t)i + 1);
+        CHECK(sl_register(p, fd) == 0);
+        close(fd);
+        __atomic_store_n(&g_published, i + 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&g_done, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 4; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+    }
+    /* racing registrations of one path with different files: exactly one wins */
+    for (int round = 0; round < 50; round++) {
+        char p[PATH_MAX];
+        pathf(p, "%s/task/race%d.so", g_root, round);
+        struct racer r[4];
+        pthread_t rt[4];
+        for (int i = 0; i < 4; i++) {
+            r[i].path = p;
+            r[i].fd = sealed_memfd("sl-race", &i, sizeof i);
+            CHECK(pthread_create(&rt[i], NULL, racer, &r[i]) == 0);
+        }
+        int wins = 0, winner = -1;
+        for (int i = 0; i < 4; i++) {
+            CHECK(pthread_join(rt[i], NULL) == 0);
+            if (r[i].rc == 0) {
+                wins++;
+                winner = i;
+            } else {
+                CHECK(r[i].rc == -EEXIST);
+            }
+        }
+        CHECK(wins == 1);
+        int fd = open(p, O_RDONLY), v = -1;
+        CHECK(fd >= 0 && read(fd, &v, sizeof v) == sizeof v && v == winner);
+        close(fd);
+        for (int i = 0; i < 4; i++) {
+            close(r[i].fd);
+        }
+    }
+}
+
+/* ---- child process: the table is per process; the shim's duplicates do not leak across exec */
+
+int child_check(int argc, char **argv)
+{
+    CHECK(argc == 5);
+    api();
+    int leaked = atoi(argv[2]);
+    const char *path = argv[3];
+    errno = 0;
+    CHECK(fcntl(leaked, F_GETFD) == -1 && errno == EBADF);
+    CHECK(count_memfds("sl-child", NULL) == 0);
+    CHECK(dlsym(RTLD_DEFAULT, "snaploader_abi_version") != NULL); /* LD_PRELOAD was inherited */
+    struct stat st;
+    CHECK_ERR(stat(path, &st), -1, ENOENT); /* the parent's registration is not ours */
+    int fd = sealed_memfd("sl-child-own", argv[4], strlen(argv[4]));
+    CHECK(sl_register(path, fd) == 0);
+    CHECK(stat(path, &st) == 0 && st.st_size == (off_t)strlen(argv[4]));
+    return 0;
+}
+
+void t_child_process(void)
+{
+    setup();
+    char p[PATH_MAX];
+    pathf(p, "%s/task/child.so", g_root);
+    int fd = sealed_memfd("sl-child", "parent", 6);
+    CHECK(sl_register(p, fd) == 0);
+    CHECK(close(fd) == 0);
+    int shim_fd = -1;
+    CHECK(count_memfds("sl-child", &shim_fd) == 1);
+    CHECK((fcntl(shim_fd, F_GETFD) & FD_CLOEXEC) != 0);
+    char fdarg[16];
+    snprintf(fdarg, sizeof fdarg, "%d", shim_fd);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char *args[] = {"shim_tests", "child_check", fdarg, p, "child-content", NULL};
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && st.st_size == 6); /* the child's registration is not ours either */
+}
