@@ -20,6 +20,10 @@ switch (arguments.FirstOrDefault())
             return 2;
         }
         return await LoadBenchmark.RunAsync(settings, Console.WriteLine);
+    case "load-chart":
+        // Hidden: redraws FOLDER/load.png from FOLDER/load.json.
+        LoadBenchmark.Replot(arguments.ElementAtOrDefault(1) ?? ".");
+        return 0;
     case LoadOne.Command:
         // Hidden: the child process of `load`, one method once.
         return await LoadOne.RunAsync(arguments.Skip(1).ToList());

@@ -3,27 +3,34 @@ using SnapLoader.Benchmarks.Load.Methods;
 
 namespace SnapLoader.Benchmarks.Load;
 
+/// <summary>One bar pair of the chart: a method's medians on one payload from one source.</summary>
+internal sealed record ChartPoint(string PayloadId, long PayloadBytes, SourceKind Source, string Method, double Seconds, double PeakAnonShmemBytes)
+{
+    public static ChartPoint Of(MethodRuns runs) =>
+        new(runs.Archive.PayloadId, runs.Archive.PayloadBytes, runs.Source, runs.Method, runs.MedianSeconds, runs.MedianPeakAnonShmem);
+}
+
 /// <summary>
 /// The PNG beside the table: median time (top) and peak anonymous + memfd memory (bottom), one group of bars per payload
 /// and source, one bar per method in the same colour in both panels.
 /// </summary>
 internal static class Chart
 {
-    public static void Save(IReadOnlyList<MethodRuns> results, string path)
+    public static void Save(IReadOnlyList<ChartPoint> points, string path)
     {
-        var groups = results.GroupBy(r => (r.Archive.PayloadId, r.Source)).ToList();
-        var methods = LoadMethod.Ids.Where(m => results.Any(r => r.Method == m)).ToList();
-        var labels = groups.Select(g => $"{g.Key.PayloadId} ({g.First().Archive.PayloadBytes / 1e6:F0} MB)\n{g.Key.Source.Label()}").ToArray();
+        var groups = points.GroupBy(p => (p.PayloadId, p.Source)).ToList();
+        var methods = LoadMethod.Ids.Where(m => points.Any(p => p.Method == m)).ToList();
+        var labels = groups.Select(g => $"{g.Key.PayloadId} ({g.First().PayloadBytes / 1e6:F0} MB)\n{g.Key.Source.Label()}").ToArray();
 
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
-        Panel(multiplot.GetPlot(0), groups, methods, labels, r => r.MedianSeconds, "Time (s), median", "{0:F2}");
+        Panel(multiplot.GetPlot(0), groups, methods, labels, p => p.Seconds, "Time (s), median", "{0:F2}");
         var memory = multiplot.GetPlot(1);
-        Panel(memory, groups, methods, labels, r => r.MedianPeakAnonShmem / (1 << 20), "Peak anonymous + memfd memory (MiB); dashed: the payload itself", "{0:F0}");
+        Panel(memory, groups, methods, labels, p => p.PeakAnonShmemBytes / (1 << 20), "Peak anonymous + memfd memory (MiB), median; dashed: the payload itself", "{0:F0}");
         for (var g = 0; g < groups.Count; g++)
         {
-            var payload = groups[g].First().Archive.PayloadBytes / (double)(1 << 20);
+            var payload = groups[g].First().PayloadBytes / (double)(1 << 20);
             var line = memory.Add.Line(g - 0.45, payload, g + 0.45, payload);
             line.LinePattern = LinePattern.Dashed;
             line.LineWidth = 2;
@@ -32,8 +39,8 @@ internal static class Chart
         multiplot.SavePng(path, 1600, 1100);
     }
 
-    private static void Panel(Plot plot, List<IGrouping<(string PayloadId, SourceKind Source), MethodRuns>> groups, List<string> methods,
-        string[] groupLabels, Func<MethodRuns, double> value, string title, string valueFormat)
+    private static void Panel(Plot plot, List<IGrouping<(string PayloadId, SourceKind Source), ChartPoint>> groups, List<string> methods,
+        string[] groupLabels, Func<ChartPoint, double> value, string title, string valueFormat)
     {
         var palette = new ScottPlot.Palettes.Category10();
         var width = 0.8 / methods.Count;
@@ -42,11 +49,11 @@ internal static class Chart
             var bars = new List<Bar>();
             for (var g = 0; g < groups.Count; g++)
             {
-                if (groups[g].FirstOrDefault(r => r.Method == methods[m]) is not { } runs)
+                if (groups[g].FirstOrDefault(p => p.Method == methods[m]) is not { } point)
                 {
                     continue;
                 }
-                var v = value(runs);
+                var v = value(point);
                 bars.Add(new Bar
                 {
                     Position = g - 0.4 + width * (m + 0.5),
@@ -63,6 +70,7 @@ internal static class Chart
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, groups.Count).Select(i => (double)i).ToArray(), groupLabels);
         plot.Axes.Margins(bottom: 0);
         plot.Title(title);
-        plot.ShowLegend(Alignment.UpperLeft);
+        // Outside the data area: inside, it hid the first group's bars.
+        plot.ShowLegend(Edge.Right);
     }
 }

@@ -70,7 +70,7 @@ internal static class LoadBenchmark
             Directory.CreateDirectory(settings.OutputFolder);
             var report = LoadReport.Markdown(settings, machine, results, "load.png");
             await File.WriteAllTextAsync(Path.Combine(settings.OutputFolder, "load.md"), report).ConfigureAwait(false);
-            Chart.Save(results, Path.Combine(settings.OutputFolder, "load.png"));
+            Chart.Save(results.Select(ChartPoint.Of).ToList(), Path.Combine(settings.OutputFolder, "load.png"));
             await File.WriteAllTextAsync(Path.Combine(settings.OutputFolder, "load.json"), RawJson(machine, results)).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(settings.OutputFolder, "load-stderr.log"), ChildLogs(results)).ConfigureAwait(false);
             progress("");
@@ -89,6 +89,22 @@ internal static class LoadBenchmark
             }
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>Draws load.png again from a results folder's load.json, for a new chart style without measuring again.</summary>
+    public static void Replot(string folder)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "load.json")));
+        var points = json.RootElement.GetProperty("results").EnumerateArray().Select(r =>
+        {
+            var runs = r.GetProperty("runs").EnumerateArray().ToList();
+            return new ChartPoint(
+                r.GetProperty("payload").GetString()!, r.GetProperty("payloadBytes").GetInt64(), SourceKinds.Parse(r.GetProperty("source").GetString()!),
+                r.GetProperty("method").GetString()!,
+                MethodRuns.Median(runs.Select(x => x.GetProperty(nameof(Measurement.Seconds)).GetDouble())),
+                MethodRuns.Median(runs.Select(x => (double)x.GetProperty(nameof(Measurement.PeakAnonShmemBytes)).GetInt64())));
+        }).ToList();
+        Chart.Save(points, Path.Combine(folder, "load.png"));
     }
 
     // What the runtime and the readers need to reach s3rver (directly or through the proxy) as if it were S3.

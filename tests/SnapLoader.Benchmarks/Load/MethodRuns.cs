@@ -25,7 +25,7 @@ internal sealed class MethodRuns(BenchmarkArchive archive, string payloadTitle, 
     /// <summary>The standard error of the run whose time is the median (the lower one of the middle two for an even count).</summary>
     public string MedianLog => _runs.OrderBy(r => r.Result.Seconds).ElementAt((_runs.Count - 1) / 2).Log;
 
-    private static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
