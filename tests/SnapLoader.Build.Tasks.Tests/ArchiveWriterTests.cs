@@ -97,13 +97,41 @@ public sealed class ArchiveWriterTests
     }
 
     [TestMethod]
-    public void ALargeZstdEntryIsCompressedByZstdWorkersAndStillDecodes()
+    public void ALargeZstdEntryIsFramesWithASeekTableAndStillOneZstdStream()
     {
-        var source = ArchiveTestKit.CompressibleFile(_folder, "big.so", 3 << 20, seed: 7);
-        var settings = new ArchiveWriterSettings { ZstdMultiThreadThreshold = 1 << 20 };
+        // 3 MiB + 5 in 1 MiB frames: four frames, the last one 5 bytes.
+        var source = ArchiveTestKit.CompressibleFile(_folder, "big.so", (3 << 20) + 5, seed: 7);
+        var settings = new ArchiveWriterSettings { ZstdFrameSize = 1 << 20 };
         var archive = ArchiveWriter.Write(Path.Combine(_folder, "a.zip"), [new("big.so", source)], ArchiveCompression.Zstd, 3, 2, null, settings, CancellationToken.None);
 
+        // Any zstd decoder reads the frames one after the other and skips the table.
         CollectionAssert.AreEqual(File.ReadAllBytes(source), ArchiveTestKit.DecodeZstdEntry(archive.Path, archive.Entries[0]));
+
+        // The table: a skippable frame at the end that lists every frame, and the frames are where it says.
+        using var raw = ArchiveTestKit.OpenRawData(archive.Path, archive.Entries[0]);
+        var data = new byte[archive.Entries[0].CompressedSize];
+        raw.ReadExactly(data);
+        var footer = data.AsSpan(data.Length - 9);
+        Assert.AreEqual(ZstdSeekTable.SeekableMagic, BinaryPrimitives.ReadUInt32LittleEndian(footer[5..]));
+        var frames = (int)BinaryPrimitives.ReadUInt32LittleEndian(footer);
+        Assert.AreEqual(4, frames);
+        var tableStart = data.Length - ZstdSeekTable.Length(frames);
+        Assert.AreEqual(ZstdSeekTable.SkippableMagic, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(tableStart)));
+        long at = 0, decompressed = 0;
+        for (var i = 0; i < frames; i++)
+        {
+            var compressedSize = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(tableStart + 8 + i * 8));
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(tableStart + 12 + i * 8));
+            Assert.AreEqual(0xFD2FB528u, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan((int)at)), $"frame {i} starts with zstd's magic");
+            using var frame = new ZstdSharp.DecompressionStream(new MemoryStream(data, (int)at, (int)compressedSize));
+            using var decoded = new MemoryStream();
+            frame.CopyTo(decoded);
+            Assert.AreEqual(size, (uint)decoded.Length, $"frame {i} decodes alone to its listed size");
+            at += compressedSize;
+            decompressed += size;
+        }
+        Assert.AreEqual(tableStart, at, "the frames fill the data up to the table");
+        Assert.AreEqual(archive.Entries[0].Size, decompressed);
     }
 
     [TestMethod]
@@ -129,10 +157,10 @@ public sealed class ArchiveWriterTests
     public void SameInputsGiveTheSameBytesWhateverTheParallelism(ArchiveCompression compression)
     {
         var inputs = SampleInputs();
-        // 9 MB: more than one zstd job (8 MiB at level 3), so zstd's workers really share the frame.
+        // 9 MB: several zstd frames and deflate pieces, compressed on whichever worker is free.
         inputs.Add(new("lib/big.so", ArchiveTestKit.CompressibleFile(_folder, "big.so", (9 << 20) + 99, seed: 9)));
-        // Small pieces and a low zstd threshold, so the multi-threaded paths run on small files too.
-        var settings = new ArchiveWriterSettings { DeflatePieceSize = 1 << 16, ZstdMultiThreadThreshold = 1 << 16 };
+        // Small pieces and frames, so the paths that split a file run on small files too.
+        var settings = new ArchiveWriterSettings { DeflatePieceSize = 1 << 16, ZstdFrameSize = 1 << 16 };
 
         var one = ArchiveWriter.Write(Path.Combine(_folder, "one.zip"), inputs, compression, 0, 1, null, settings, CancellationToken.None);
         var four = ArchiveWriter.Write(Path.Combine(_folder, "four.zip"), inputs, compression, 0, 4, null, settings, CancellationToken.None);

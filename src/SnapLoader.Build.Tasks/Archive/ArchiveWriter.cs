@@ -197,6 +197,8 @@ public static class ArchiveWriter
                 {
                     compressedSize += PartLength(part, context.DestinationPath);
                 }
+                var seekTable = SeekTableFor(planned, context);
+                compressedSize += seekTable.Length;
 
                 // Keep what zip itself does: data that did not shrink is stored as it is.
                 var stored = planned.Method == ZipFormat.MethodStored || compressedSize >= planned.Size;
@@ -220,6 +222,7 @@ public static class ArchiveWriter
                     {
                         CopyPart(part, output, buffer, context, cancellationToken);
                     }
+                    output.Write(seekTable);
                 }
                 foreach (var part in planned.PartPaths)
                 {
@@ -300,6 +303,19 @@ public static class ArchiveWriter
         {
             throw ArchiveErrors.WriteFailed(context.DestinationPath, e.Message, e);
         }
+    }
+
+    /// <summary>The seek table a zstd entry of several frames ends with; empty for every other entry.</summary>
+    private static byte[] SeekTableFor(PlannedEntry planned, PackingContext context)
+    {
+        if (planned.Method != ZipFormat.MethodZstd || planned.PartPaths.Length < 2)
+        {
+            return [];
+        }
+        var frameSize = (long)context.Settings.ZstdFrameSize;
+        return ZstdSeekTable.Build(planned.PartPaths
+            .Select((part, k) => (PartLength(part, context.DestinationPath), Math.Min(frameSize, planned.Size - k * frameSize)))
+            .ToList());
     }
 
     private static long PartLength(string path, string destinationPath)

@@ -2,7 +2,7 @@ namespace SnapLoader.Build.Tasks.Archive;
 
 /// <summary>
 /// Knobs that are constants in production and only move in tests, so a test can reach a code path
-/// (Zip64, multi-piece deflate, multi-threaded zstd) with a few kilobytes instead of gigabytes.
+/// (Zip64, multi-piece deflate, multi-frame zstd) with a few kilobytes instead of gigabytes.
 /// None of them depends on the machine, which keeps the output a function of the inputs alone.
 /// </summary>
 internal sealed record ArchiveWriterSettings
@@ -20,11 +20,12 @@ internal sealed record ArchiveWriterSettings
     public int DeflatePieceSize { get; init; } = 16 << 20;
 
     /// <summary>
-    /// From this size on, a zstd entry is compressed by zstd's own worker threads. Zstd's output is the
-    /// same for any worker count of one or more (but differs from zero), so the switch depends on size
-    /// only, never on how many workers the machine has.
+    /// A zstd entry larger than this is written as independent frames of this much content each, plus a seek
+    /// table (<see cref="ZstdSeekTable"/>), so the runtime decodes its frames on every core at once instead of one
+    /// frame on one core, and the build compresses them on every worker. zstd at level 3 looks back 2 MiB at most,
+    /// so cutting every 16 MiB costs almost nothing in size.
     /// </summary>
-    public long ZstdMultiThreadThreshold { get; init; } = 16 << 20;
+    public int ZstdFrameSize { get; init; } = 16 << 20;
 
     /// <summary>Bytes read from a source per call; one such buffer per busy worker.</summary>
     public int BufferSize { get; init; } = 1 << 20;

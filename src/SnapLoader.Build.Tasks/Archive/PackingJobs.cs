@@ -67,10 +67,6 @@ internal static class PackingJobs
         CompressionStream? zstd = null;
         try
         {
-            if (entry.Size >= context.Settings.ZstdMultiThreadThreshold)
-            {
-                compressor.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, context.WorkerCount));
-            }
             compressor.SetParameter(ZSTD_cParameter.ZSTD_c_contentSizeFlag, 1);
             compressor.SetPledgedSrcSize((ulong)entry.Size);
             zstd = new CompressionStream(part, compressor, bufferSize: 0, preserveCompressor: true, leaveOpen: true);
@@ -92,6 +88,42 @@ internal static class PackingJobs
             compressor.Dispose();
             DisposeQuietly(zstd);
             throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Compresses frame <paramref name="piece"/> of a file (<see cref="ArchiveWriterSettings.ZstdFrameSize"/> bytes of
+    /// it) into one independent zstd frame with its content size in the header. The writer joins the frames in order
+    /// and appends the seek table.
+    /// </summary>
+    public static void CompressZstdFrame(PlannedEntry entry, int piece, PackingContext context, CancellationToken cancellationToken)
+    {
+        var frameSize = (long)context.Settings.ZstdFrameSize;
+        var offset = piece * frameSize;
+        var length = Math.Min(frameSize, entry.Size - offset);
+        var buffer = ArrayPool<byte>.Shared.Rent(context.Settings.BufferSize);
+        try
+        {
+            using var reader = SourceReader.Open(entry.Input.SourcePath, entry.Input.EntryName, offset, length);
+            using var part = context.CreatePart(entry.PartPaths[piece]);
+            using var compressor = new Compressor(context.Level);
+            compressor.SetParameter(ZSTD_cParameter.ZSTD_c_contentSizeFlag, 1);
+            compressor.SetPledgedSrcSize((ulong)length);
+            WriteToPart(context, () =>
+            {
+                using var zstd = new CompressionStream(part, compressor, bufferSize: 0, preserveCompressor: true, leaveOpen: true);
+                int read;
+                while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    zstd.Write(buffer, 0, read);
+                    context.Progress.Add(read);
+                }
+            });
         }
         finally
         {

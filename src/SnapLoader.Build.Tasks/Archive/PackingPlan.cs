@@ -5,9 +5,9 @@ namespace SnapLoader.Build.Tasks.Archive;
 /// their jobs finish and scratch files live only briefly:
 /// <list type="bullet">
 /// <item>stored: one job that hashes the file (the writer copies it later);</item>
-/// <item>zstd: one job that hashes and compresses the file in the same pass, with zstd's own threads
-/// for large files;</item>
-/// <item>deflate: one hashing job plus one job per piece, so one large file keeps every worker busy.</item>
+/// <item>zstd up to one frame's size: one job that hashes and compresses the file in the same pass;</item>
+/// <item>deflate, and zstd beyond one frame: one hashing job plus one job per piece (a deflate piece, or a
+/// zstd frame), so one large file keeps every worker busy.</item>
 /// </list>
 /// </summary>
 internal sealed class PackingPlan
@@ -46,9 +46,12 @@ internal sealed class PackingPlan
 
             // An empty file cannot shrink; storing it spares readers an empty compressed stream.
             var method = size == 0 ? ZipFormat.MethodStored : requested;
-            var pieces = method == ZipFormat.MethodDeflate
-                ? (int)((size + context.Settings.DeflatePieceSize - 1) / context.Settings.DeflatePieceSize)
-                : method == ZipFormat.MethodZstd ? 1 : 0;
+            var pieces = method switch
+            {
+                ZipFormat.MethodDeflate => PieceCount(size, context.Settings.DeflatePieceSize),
+                ZipFormat.MethodZstd => PieceCount(size, context.Settings.ZstdFrameSize),
+                _ => 0,
+            };
             var parts = new string[pieces];
             for (var k = 0; k < pieces; k++)
             {
@@ -59,8 +62,16 @@ internal sealed class PackingPlan
 
             switch (method)
             {
-                case ZipFormat.MethodZstd:
+                case ZipFormat.MethodZstd when pieces == 1:
                     Add(jobs, entry, token => PackingJobs.HashAndCompressZstd(entry, context, token));
+                    break;
+                case ZipFormat.MethodZstd:
+                    Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
+                    for (var k = 0; k < pieces; k++)
+                    {
+                        var piece = k;
+                        Add(jobs, entry, token => PackingJobs.CompressZstdFrame(entry, piece, context, token));
+                    }
                     break;
                 case ZipFormat.MethodDeflate:
                     Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
@@ -77,6 +88,8 @@ internal sealed class PackingPlan
         }
         return new PackingPlan(entries, jobs, total);
     }
+
+    private static int PieceCount(long size, int pieceSize) => (int)Math.Max(1, (size + pieceSize - 1) / pieceSize);
 
     private static void Add(List<PackingJob> jobs, PlannedEntry entry, Action<CancellationToken> work)
     {
