@@ -195,6 +195,10 @@ internal static class ArchiveLoader
         {
             await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
+        else if (entry.Method == MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, cancellationToken).ConfigureAwait(false) is { } frames)
+        {
+            await LoadFramesAsync(source, directory, item, dataOffset, frames, file, slots, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
+        }
         else
         {
             await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
@@ -223,38 +227,70 @@ internal static class ArchiveLoader
     /// A stored entry: its ranges stream straight from the source into the memory file at their offsets, several at
     /// once; meanwhile the hashes follow in order, reading back each range as soon as it is complete.
     /// </summary>
-    private static async Task LoadStoredAsync(
+    private static Task LoadStoredAsync(
         IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderOptions options,
         IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var rangeCount = (int)((entry.Size + options.RangeSize - 1) / options.RangeSize);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ranges = new Task[rangeCount];
-        for (var i = 0; i < rangeCount; i++)
+        var ranges = Enumerable.Range(0, rangeCount)
+            .Select(i => ((long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size)))
+            .ToArray();
+        return FillAndHashAsync(file, ranges, (i, token) =>
         {
-            var offset = (long)i * options.RangeSize;
-            var length = (int)Math.Min(options.RangeSize, entry.Size - offset);
+            var (start, end) = ranges[i];
+            return CopyRangeAsync(source, dataOffset + start, (int)(end - start), file, start, slots, statistics, token);
+        }, sha, crc, statistics, cancellationToken);
+    }
+
+    /// <summary>
+    /// A zstd entry of independent frames with a seek table (what the build writes for large files): the frames are
+    /// fetched and decoded on every core at once, each into its own part of the memory file, and the hashes follow in
+    /// order as for a stored entry. A frame that decodes to more or fewer bytes than its record says fails the load.
+    /// </summary>
+    private static Task LoadFramesAsync(
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, IReadOnlyList<ZstdFrame> frames, MemoryFile file, SemaphoreSlim slots,
+        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+    {
+        var ranges = frames.Select(f => (f.DecompressedOffset, f.DecompressedOffset + f.DecompressedSize)).ToArray();
+        return FillAndHashAsync(file, ranges,
+            (i, token) => DecodeFrameAsync(source, directory, item, dataOffset, frames[i], file, slots, statistics, token),
+            sha, crc, statistics, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="fill"/> for every range of the file, several at once on the thread pool (each holds a fetch
+    /// slot while it works), and hashes the ranges in order, each as soon as it is filled.
+    /// </summary>
+    private static async Task FillAndHashAsync(
+        MemoryFile file, IReadOnlyList<(long Start, long End)> ranges, Func<int, CancellationToken, Task> fill,
+        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fills = new Task[ranges.Count];
+        for (var i = 0; i < fills.Length; i++)
+        {
+            var index = i;
             // On the thread pool: a local file's reads complete synchronously, and would otherwise run one after another here.
             var token = stop.Token;
-            ranges[i] = Task.Run(() => CopyRangeAsync(source, dataOffset + offset, length, file, offset, slots, statistics, token), CancellationToken.None);
+            fills[i] = Task.Run(() => fill(index, token), CancellationToken.None);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
         try
         {
-            for (var i = 0; i < rangeCount; i++)
+            for (var i = 0; i < fills.Length; i++)
             {
-                await ranges[i].ConfigureAwait(false);
-                HashBack(file, (long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size), buffer, sha, crc, statistics);
+                await fills[i].ConfigureAwait(false);
+                HashBack(file, ranges[i].Start, ranges[i].End, buffer, sha, crc, statistics);
             }
         }
         catch
         {
             stop.Cancel();
-            // The ranges still running write into this file; they must be done before the caller may close it.
+            // The fills still running write into this file; they must be done before the caller may close it.
             try
             {
-                await Task.WhenAll(ranges).ConfigureAwait(false);
+                await Task.WhenAll(fills).ConfigureAwait(false);
             }
             catch
             {
@@ -265,6 +301,64 @@ internal static class ArchiveLoader
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Fetches one frame whole (a few MiB) and decodes it into its part of the file, chunk by chunk.</summary>
+    private static async Task DecodeFrameAsync(
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, ZstdFrame frame, MemoryFile file, SemaphoreSlim slots,
+        LoadStatistics statistics, CancellationToken cancellationToken)
+    {
+        var entry = item.Entry;
+        var declaredBy = $"frame at {frame.DecompressedOffset:N0} of its seek table";
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var compressed = ArrayPool<byte>.Shared.Rent(frame.CompressedSize);
+        var chunk = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            await using (var range = await source.OpenRangeAsync(dataOffset + frame.CompressedOffset, frame.CompressedSize, cancellationToken).ConfigureAwait(false))
+            {
+                await range.ReadExactlyAsync(compressed.AsMemory(0, frame.CompressedSize), cancellationToken).ConfigureAwait(false);
+            }
+            statistics.AddRange(frame.CompressedSize, Stopwatch.GetTimestamp() - started);
+
+            using var decoder = new ZstdSharp.DecompressionStream(new MemoryStream(compressed, 0, frame.CompressedSize, writable: false),
+                bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: false);
+            long decoded = 0, decodeTicks = 0, writeTicks = 0;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var decoding = Stopwatch.GetTimestamp();
+                // One byte more than the frame may hold, so a frame that decodes to more is caught without writing past it.
+                var want = (int)Math.Min(chunk.Length, frame.DecompressedSize - decoded + 1);
+                var read = await ReadDecodedAsync(decoder, chunk.AsMemory(0, want), directory, entry, frame.DecompressedOffset + decoded, cancellationToken).ConfigureAwait(false);
+                decodeTicks += Stopwatch.GetTimestamp() - decoding;
+                if (read == 0)
+                {
+                    break;
+                }
+                if (decoded + read > frame.DecompressedSize)
+                {
+                    throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, frame.DecompressedSize, declaredBy);
+                }
+                var writing = Stopwatch.GetTimestamp();
+                file.Write(frame.DecompressedOffset + decoded, chunk.AsSpan(0, read));
+                writeTicks += Stopwatch.GetTimestamp() - writing;
+                decoded += read;
+            }
+            if (decoded != frame.DecompressedSize)
+            {
+                throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, frame.DecompressedSize, decoded, declaredBy);
+            }
+            statistics.AddDecode(decoded, decodeTicks);
+            statistics.AddWrite(writeTicks);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(compressed);
+            slots.Release();
         }
     }
 

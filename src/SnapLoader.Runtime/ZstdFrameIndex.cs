@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+
+namespace SnapLoader.Runtime;
+
+/// <summary>One independent zstd frame of an entry: where its bytes are in the entry's data, and where its content goes in the file.</summary>
+internal readonly record struct ZstdFrame(long CompressedOffset, int CompressedSize, long DecompressedOffset, int DecompressedSize);
+
+/// <summary>
+/// Reads the seek table that ends a zstd entry written as several frames (zstd's seekable format, from its
+/// contrib/seekable_format; SnapLoader.Build writes it for files over 16 MiB), so the loader can decode the frames in
+/// parallel. An entry without one (a single frame, as other zip tools write) is decoded as one stream.
+/// </summary>
+/// <remarks>Read by hand: ZstdSharp implements zstd's core format only, not the seekable format of its contrib folder.</remarks>
+internal static class ZstdFrameIndex
+{
+    private const uint SkippableMagic = 0x184D2A5E;
+    private const uint SeekableMagic = 0x8F92EAB1;
+    private const int FooterSize = 9;
+    private const int HeaderSize = 8;
+
+    /// <summary>
+    /// The entry's frames, or <see langword="null"/> when its data does not end with a seek table. A table that is
+    /// there but does not add up to the entry's sizes is a corrupt archive.
+    /// </summary>
+    public static async Task<IReadOnlyList<ZstdFrame>?> ReadAsync(IArchiveSource source, ZipDirectory directory, ZipEntryRecord entry, long dataOffset, CancellationToken cancellationToken)
+    {
+        if (entry.CompressedSize < HeaderSize + FooterSize)
+        {
+            return null;
+        }
+        var footer = new byte[FooterSize];
+        await source.ReadAsync(dataOffset + entry.CompressedSize - FooterSize, footer, cancellationToken).ConfigureAwait(false);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(footer.AsSpan(5)) != SeekableMagic)
+        {
+            return null;
+        }
+
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(footer);
+        var descriptor = footer[4];
+        // Bit 7: each record also carries a checksum, which the loader does not need (SHA-256 covers the file).
+        var recordSize = (descriptor & 0x80) != 0 ? 12 : 8;
+        var tableLength = HeaderSize + (long)count * recordSize + FooterSize;
+        if (count == 0 || (descriptor & 0x7C) != 0 || tableLength > entry.CompressedSize || tableLength > int.MaxValue)
+        {
+            throw Corrupt(directory, entry, $"its seek table claims {count:N0} frames, which cannot fit its {entry.CompressedSize:N0} bytes");
+        }
+        var table = new byte[tableLength];
+        var tableOffset = entry.CompressedSize - tableLength;
+        await source.ReadAsync(dataOffset + tableOffset, table, cancellationToken).ConfigureAwait(false);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(table) != SkippableMagic
+            || BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4)) != tableLength - HeaderSize)
+        {
+            throw Corrupt(directory, entry, "its seek table does not start with the skippable frame that should hold it");
+        }
+
+        return Parse(directory, entry, table, (int)count, recordSize, tableOffset);
+    }
+
+    private static ZstdFrame[] Parse(ZipDirectory directory, ZipEntryRecord entry, byte[] table, int count, int recordSize, long tableOffset)
+    {
+        var frames = new ZstdFrame[count];
+        long compressedAt = 0, decompressedAt = 0;
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var record = table.AsSpan(HeaderSize + i * recordSize);
+            var compressed = BinaryPrimitives.ReadUInt32LittleEndian(record);
+            var decompressed = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
+            if (compressed == 0 || compressed > int.MaxValue || decompressed > int.MaxValue)
+            {
+                throw Corrupt(directory, entry, $"frame {i} of its seek table has sizes {compressed:N0} and {decompressed:N0}");
+            }
+            frames[i] = new ZstdFrame(compressedAt, (int)compressed, decompressedAt, (int)decompressed);
+            compressedAt += compressed;
+            decompressedAt += decompressed;
+        }
+        if (compressedAt != tableOffset || decompressedAt != entry.Size)
+        {
+            throw Corrupt(directory, entry,
+                $"its seek table lists {compressedAt:N0} compressed bytes decoding to {decompressedAt:N0}, but the entry has {tableOffset:N0} bytes of frames and {entry.Size:N0} bytes of content");
+        }
+        return frames;
+    }
+
+    private static SnapLoaderException Corrupt(ZipDirectory directory, ZipEntryRecord entry, string what) =>
+        RuntimeErrors.Corrupt(directory.Archive, $"entry '{RuntimeErrors.Printable(entry.Name)}': {what}");
+}
