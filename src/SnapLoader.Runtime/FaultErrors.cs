@@ -2,7 +2,7 @@ namespace SnapLoader.Runtime;
 
 /// <summary>
 /// The messages of the codes for faults while loading (<see cref="RuntimeErrorCodes.S3RangeFailed"/>,
-/// <see cref="RuntimeErrorCodes.S3WrongRegion"/>), in one place
+/// <see cref="RuntimeErrorCodes.LoadDeadlineExceeded"/>, <see cref="RuntimeErrorCodes.S3WrongRegion"/>), in one place
 /// so each code always says the same things.
 /// </summary>
 internal static class FaultErrors
@@ -28,4 +28,17 @@ internal static class FaultErrors
             $"Publish with SnapLoaderRegion={fix} (the build's bucket), or set AWS_REGION={fix} for a bucket named by SNAPLOADER_ARCHIVE; or keep the archive in a bucket in the function's region.",
             failure);
     }
+
+    /// <summary>The load's deadline passed before it finished.</summary>
+    /// <param name="archive">The archive's description (<c>s3://bucket/key</c> or a path).</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="waited">How long the load ran.</param>
+    /// <param name="progress">What the source got done, if it can say (bytes received, failures retried).</param>
+    /// <param name="cancellation">The cancellation the deadline caused.</param>
+    public static SnapLoaderException DeadlineExceeded(string archive, TimeSpan timeout, TimeSpan waited, string? progress, Exception cancellation) =>
+        new(RuntimeErrorCodes.LoadDeadlineExceeded,
+            $"Loading {archive} did not finish within its deadline of {timeout.TotalSeconds:0.###} s ({LoadDeadline.Variable}; Lambda gives init 10 s): it was stopped after " +
+            $"{waited.TotalSeconds:F1} s{(progress is null ? "" : $", {progress}")}. Nothing was loaded. Give the function more memory (more network and CPU), " +
+            $"or raise {LoadDeadline.Variable} (SnapStart allows a longer init), or check the function's route to the archive.",
+            cancellation);
 }

@@ -13,7 +13,7 @@ namespace SnapLoader.Runtime;
 /// instead of the location compiled into the function), <c>SNAPLOADER_ARCHIVE_DIR</c> (a folder holding the archive
 /// under its file name, for local runs), <c>SNAPLOADER_TARGET_DIR</c> (the folder of links, default
 /// <c>/tmp/snaploader</c>), <c>SNAPLOADER_BASE_PATH</c> (the original root, default <c>LAMBDA_TASK_ROOT</c>, else the
-/// application's folder).
+/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9; 0 for no limit).
 /// </remarks>
 public static class SnapLoaderRuntime
 {
@@ -76,7 +76,9 @@ public static class SnapLoaderRuntime
             LoadedArchive archive;
             try
             {
-                archive = LoadedArchive.LoadAsync(source, manifest.Files, filter: null, BasePath, TargetDirectory(), loadLibraries: true, CancellationToken.None)
+                var (basePath, targetDirectory) = (BasePath, TargetDirectory());
+                archive = LoadDeadline.FromEnvironment()
+                    .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, loadLibraries: true, token), CancellationToken.None)
                     .GetAwaiter().GetResult();
             }
             finally
@@ -354,7 +356,8 @@ public static class SnapLoaderRuntime
 
     private static async Task LoadFromSourceAsync(IArchiveSource source, Func<string, bool>? fileFilter, string basePath, string targetDirectory, CancellationToken cancellationToken)
     {
-        var archive = await LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, loadLibraries: true, cancellationToken)
+        var archive = await LoadDeadline.FromEnvironment()
+            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, loadLibraries: true, token), cancellationToken)
             .ConfigureAwait(false);
         lock (s_gate)
         {
