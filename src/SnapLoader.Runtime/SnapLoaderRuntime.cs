@@ -381,13 +381,19 @@ public static class SnapLoaderRuntime
         }
     }
 
-    private static IArchiveSource ArchiveSourceFor(ArchiveLocation location)
+    /// <summary>Where <see cref="Start"/> reads the archive of <paramref name="location"/>: the environment's choice first (see the class remarks).</summary>
+    internal static IArchiveSource ArchiveSourceFor(ArchiveLocation location)
     {
         if (NonEmpty(Environment.GetEnvironmentVariable("SNAPLOADER_ARCHIVE")) is { } archive)
         {
-            return S3Uri.TryParse(archive, out var bucket, out var key)
-                ? S3ArchiveSource.Create(bucket, key, location.Region)
-                : LocalFileArchiveSource.Open(archive);
+            if (!S3Uri.TryParse(archive, out var bucket, out var key))
+            {
+                return LocalFileArchiveSource.Open(archive);
+            }
+            // The build's region is that of the build's bucket: another bucket is looked for in the function's region
+            // (AWS_REGION), or S3 would be asked in a region where that bucket is not.
+            var region = string.Equals(bucket, location.Bucket, StringComparison.Ordinal) ? location.Region : null;
+            return S3ArchiveSource.Create(bucket, key, region);
         }
         if (NonEmpty(Environment.GetEnvironmentVariable("SNAPLOADER_ARCHIVE_DIR")) is { } folder)
         {
