@@ -81,7 +81,7 @@ internal sealed class ZipDirectory
         {
             var zip64Offset = BinaryPrimitives.ReadInt64LittleEndian(tail.AsSpan(locatorAt + 8));
             var locatorPosition = tailStart + locatorAt;
-            if (zip64Offset < 0 || zip64Offset + Zip64EndLength > locatorPosition)
+            if (!FitsBefore(zip64Offset, Zip64EndLength, locatorPosition))
             {
                 throw RuntimeErrors.Corrupt(archive, $"the Zip64 locator points to offset {zip64Offset:N0}, outside the archive before the locator at {locatorPosition:N0}");
             }
@@ -111,7 +111,7 @@ internal sealed class ZipDirectory
         {
             throw RuntimeErrors.Corrupt(archive, "it is a multi-disk (split) archive, or its end record is damaged");
         }
-        if (entryCount < 0 || directoryLength < 0 || directoryOffset < 0 || directoryOffset + directoryLength != directoryEnd)
+        if (entryCount < 0 || !FitsBefore(directoryOffset, directoryLength, directoryEnd) || directoryLength != directoryEnd - directoryOffset)
         {
             throw RuntimeErrors.Corrupt(archive,
                 $"the end record says the central directory is {directoryLength:N0} bytes at offset {directoryOffset:N0}, but the end records start at {directoryEnd:N0}");
@@ -166,14 +166,23 @@ internal sealed class ZipDirectory
             throw RuntimeErrors.Corrupt(Archive,
                 $"the local header of entry '{RuntimeErrors.Printable(entry.Name)}' (method {method}, name length {nameLength}) disagrees with the central directory (method {entry.Method}, name length {entry.NameLength})");
         }
+        // The directory checked that the header and name lie before it; the local extra field is new here.
         var dataOffset = entry.LocalHeaderOffset + LocalHeaderLength + nameLength + extraLength;
-        if (dataOffset + entry.CompressedSize > DirectoryOffset)
+        if (!FitsBefore(dataOffset, entry.CompressedSize, DirectoryOffset))
         {
             throw RuntimeErrors.Corrupt(Archive,
                 $"entry '{RuntimeErrors.Printable(entry.Name)}' ({entry.CompressedSize:N0} bytes at offset {dataOffset:N0}) runs into the central directory at {DirectoryOffset:N0}");
         }
         return dataOffset;
     }
+
+    /// <summary>
+    /// Whether <paramref name="length"/> bytes at <paramref name="start"/> end at or before <paramref name="end"/>.
+    /// Zip64 fields are 64-bit values an archive can set near <see cref="long.MaxValue"/>: <c>start + length</c> could
+    /// wrap around to a small number and pass, so the sum is never formed.
+    /// </summary>
+    private static bool FitsBefore(long start, long length, long end) =>
+        start >= 0 && length >= 0 && start <= end && length <= end - start;
 
     /// <summary>The end record is the last signature whose comment length reaches exactly to the end of the archive.</summary>
     private static int FindEndRecord(byte[] tail)
@@ -242,7 +251,8 @@ internal sealed class ZipDirectory
             {
                 throw RuntimeErrors.Corrupt(archive, $"entry '{RuntimeErrors.Printable(name)}' starts on disk {diskStart} (split archives are not supported)");
             }
-            if (size < 0 || compressedSize < 0 || localHeaderOffset < 0 || localHeaderOffset + LocalHeaderLength + nameLength + compressedSize > directoryOffset)
+            if (size < 0 || !FitsBefore(localHeaderOffset, LocalHeaderLength + nameLength, directoryOffset)
+                || !FitsBefore(localHeaderOffset + LocalHeaderLength + nameLength, compressedSize, directoryOffset))
             {
                 throw RuntimeErrors.Corrupt(archive,
                     $"entry '{RuntimeErrors.Printable(name)}' ({compressedSize:N0} bytes at local header offset {localHeaderOffset:N0}) lies outside the entries, which end at the central directory ({directoryOffset:N0})");
