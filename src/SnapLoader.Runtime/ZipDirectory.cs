@@ -47,7 +47,7 @@ internal sealed class ZipDirectory
     public IReadOnlyList<ZipEntryRecord> Entries { get; }
 
     /// <summary>Reads and validates the directory of <paramref name="source"/>.</summary>
-    /// <exception cref="SnapLoaderException">Truncated or corrupt archive, unsafe name, symlink, unsupported entry.</exception>
+    /// <exception cref="SnapLoaderException">Truncated or corrupt archive, unsafe name, symlink, duplicate name, impossible size, unsupported entry.</exception>
     public static async Task<ZipDirectory> ReadAsync(IArchiveSource source, CancellationToken cancellationToken)
     {
         var archive = source.Description;
@@ -184,6 +184,19 @@ internal sealed class ZipDirectory
     private static bool FitsBefore(long start, long length, long end) =>
         start >= 0 && length >= 0 && start <= end && length <= end - start;
 
+    /// <summary>
+    /// The most a method can expand its input: deflate's longest match (258 bytes) takes at least 2 bits, so 1032:1
+    /// (RFC 1951); a zstd RLE block repeats one byte up to 128 KiB for 4 bytes of input, so 32768:1. A declared size
+    /// beyond that is no file the method could hold, whatever the data says. Stored entries must match exactly (checked
+    /// above); other methods are refused later as unsupported.
+    /// </summary>
+    private static long? MaxExpansion(ushort method) => method switch
+    {
+        8 => 1032,
+        93 => 32768,
+        _ => null,
+    };
+
     /// <summary>The end record is the last signature whose comment length reaches exactly to the end of the archive.</summary>
     private static int FindEndRecord(byte[] tail)
     {
@@ -261,9 +274,14 @@ internal sealed class ZipDirectory
             {
                 throw RuntimeErrors.Corrupt(archive, $"stored entry '{RuntimeErrors.Printable(name)}' has a compressed size of {compressedSize:N0} but a size of {size:N0}");
             }
-            if (!names.Add(name))
+            if (MaxExpansion(method) is { } ratio && size / ratio > compressedSize)
             {
-                throw RuntimeErrors.Corrupt(archive, $"entry '{RuntimeErrors.Printable(name)}' appears twice; the loader cannot know which one is meant");
+                throw RuntimeErrors.ImpossibleSize(archive, name, size, compressedSize, method, ratio);
+            }
+            // A file and a folder entry of the same name would fight over one path in the folder of links.
+            if (!names.Add(isDirectory ? name[..^1] : name))
+            {
+                throw RuntimeErrors.Duplicate(archive, name);
             }
             entries.Add(new ZipEntryRecord(name, method, crc, compressedSize, size, localHeaderOffset, isDirectory, nameLength));
             at += recordLength;
