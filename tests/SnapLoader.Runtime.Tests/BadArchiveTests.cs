@@ -41,6 +41,26 @@ public sealed class BadArchiveTests
     }
 
     [TestMethod]
+    [DataRow(ArchiveCompression.Deflate)]
+    [DataRow(ArchiveCompression.Zstd)]
+    public async Task DataThatCannotBeDecodedIsACorruptEntry(ArchiveCompression compression)
+    {
+        // 0xFF as the first byte: a deflate block of the reserved type 3, or a zstd frame without its magic number.
+        var (archive, files) = PackCompressible(compression, 100_000);
+        var bytes = File.ReadAllBytes(archive);
+        var local = ZipBytes.LocalHeader(bytes, "data/file.bin");
+        var dataOffset = local + 30 + BitConverter.ToUInt16(bytes, local + 26) + BitConverter.ToUInt16(bytes, local + 28);
+        bytes[dataOffset] = 0xFF;
+        File.WriteAllBytes(archive, bytes);
+
+        var error = await LoadFailsAsync(archive, files);
+
+        Assert.AreEqual(RuntimeErrorCodes.CorruptDirectory, error.Code, error.Message);
+        StringAssert.Contains(error.Message, "'data/file.bin'");
+        StringAssert.Contains(error.Message, "cannot be decoded");
+    }
+
+    [TestMethod]
     public async Task AManifestSizeLargerThanTheEntryIsTooSmallBeforeAnythingIsFetched()
     {
         var (archive, files) = PackCompressible(ArchiveCompression.Zstd, 50_000);
