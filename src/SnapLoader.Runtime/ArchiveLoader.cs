@@ -55,6 +55,7 @@ internal static class ArchiveLoader
 
         var directory = await ZipDirectory.ReadAsync(source, cancellationToken).ConfigureAwait(false);
         var plan = Plan(directory, expected, filter);
+        MemoryBudget.Check(directory.Archive, MemoryBudget.Total(plan.Select(p => p.Entry.Size)), plan.Count, options);
 
         // Everything is checked that can be before the first memory file exists.
         var files = new MemoryFile?[plan.Count];

@@ -16,7 +16,14 @@ internal static partial class LibC
     public const int F_SEAL_GROW = 0x0004;
     public const int F_SEAL_WRITE = 0x0008;
 
+    public const int EPERM = 1;
     public const int EINTR = 4;
+    public const int ENOMEM = 12;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ENOSPC = 28;
+    public const int EROFS = 30;
+    public const int ENOSYS = 38;
 
     [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
@@ -38,9 +45,8 @@ internal static partial class LibC
     public static partial int Close(int fd);
 
     /// <summary>The errno of the last call, with its name where it is a common one.</summary>
-    public static string LastError()
-    {
-        var errno = Marshal.GetLastPInvokeError();
-        return $"errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})";
-    }
+    public static string LastError() => Describe(Marshal.GetLastPInvokeError());
+
+    /// <summary><paramref name="errno"/> as a message shows it: its number and the system's text for it.</summary>
+    public static string Describe(int errno) => $"errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})";
 }

@@ -51,8 +51,9 @@ public sealed class MemoryFile : IDisposable
         var fd = LibC.MemfdCreate(safeName, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
         if (fd < 0)
         {
+            var errno = Marshal.GetLastPInvokeError();
             throw new SnapLoaderException(RuntimeErrorCodes.MemfdCreateFailed,
-                $"memfd_create(\"{safeName}\") for a {length:N0}-byte file failed: {LibC.LastError()}. Check the open file limit (ulimit -n) and the function's memory size.");
+                $"memfd_create for '{RuntimeErrors.Printable(name)}' ({length:N0} bytes) failed: {LibC.Describe(errno)}. {MemfdAdvice(errno)}");
         }
         var file = new MemoryFile(fd, safeName, length);
         try
@@ -186,6 +187,18 @@ public sealed class MemoryFile : IDisposable
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Length:N0} bytes, {ProcPath}{(IsSealed ? ", sealed" : "")})";
+
+    /// <summary>What to do about a failed memfd_create; there is no fallback to disk (see docs/faults.md).</summary>
+    private static string MemfdAdvice(int errno) => errno switch
+    {
+        // A sandbox (a container runtime's seccomp profile, gVisor) or a kernel before 3.17 without the call.
+        LibC.ENOSYS or LibC.EPERM =>
+            "This system does not allow memfd_create (a seccomp policy or a kernel before 3.17); SnapLoader needs it and has no fallback. " +
+            "AWS Lambda allows it; elsewhere, run with a seccomp profile that permits memfd_create. Nothing was loaded.",
+        LibC.EMFILE or LibC.ENFILE => "Too many open files: raise the open file limit (ulimit -n) or move fewer files.",
+        LibC.ENOMEM => "The function does not have enough memory: raise its memory size.",
+        _ => "Check the open file limit (ulimit -n) and the function's memory size.",
+    };
 
     private static string TrimName(string name)
     {

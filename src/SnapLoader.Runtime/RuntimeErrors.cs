@@ -34,6 +34,16 @@ internal static class RuntimeErrors
             $"Entry '{Printable(name)}' of {archive} decodes to more than {declared:N0} bytes, the size {declaredBy} gives; loading stopped at the first excess byte. " +
             "The entry is corrupt or a decompression bomb.");
 
+    public static SnapLoaderException ImpossibleSize(string archive, string name, long size, long compressedSize, ushort method, long ratio) =>
+        new(RuntimeErrorCodes.EntryTooLarge,
+            $"Entry '{Printable(name)}' of {archive} declares {size:N0} bytes from {compressedSize:N0} compressed bytes, more than method {method} can expand to (at most {ratio:N0}:1). " +
+            "The directory record is corrupt or the entry is a decompression bomb; nothing was loaded.");
+
+    public static SnapLoaderException Duplicate(string archive, string name) =>
+        new(RuntimeErrorCodes.DuplicateEntry,
+            $"The archive {archive} has the entry '{Printable(name.TrimEnd('/'))}' twice (or as both a file and a folder); the loader cannot know which one is meant, so the archive is refused. " +
+            "Make the archive again from one folder (Python's zipfile in append mode, for one, adds a second entry instead of replacing the first).");
+
     public static SnapLoaderException TooSmall(string archive, string name, long declared, long actual, string declaredBy) =>
         new(RuntimeErrorCodes.EntryTooSmall,
             $"Entry '{Printable(name)}' of {archive} has {actual:N0} bytes, but {declaredBy} says {declared:N0}. The archive does not belong to this build, or it is corrupt.");

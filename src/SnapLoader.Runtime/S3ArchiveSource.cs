@@ -1,9 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
-using Amazon.S3.Model;
 
 namespace SnapLoader.Runtime;
 
@@ -12,23 +10,31 @@ namespace SnapLoader.Runtime;
 /// <c>AWS_DEFAULT_REGION</c>. Endpoint: <c>AWS_ENDPOINT_URL_S3</c>, else <c>AWS_ENDPOINT_URL</c> (path-style), else
 /// the region's. Credentials: the SDK's default chain (on Lambda, the function role from the environment).
 /// </summary>
+/// <remarks>
+/// Every read is a byte range that retries by itself (<see cref="S3RangeStream"/>, <see cref="S3RetrySettings"/>): a
+/// failed answer is asked again after a backoff, a body that breaks off or stalls is resumed from the byte it reached.
+/// What will not pass by asking again (NoSuchKey, AccessDenied, a wrong region, bad credentials) fails at once.
+/// </remarks>
 internal sealed class S3ArchiveSource : IArchiveSource
 {
-    // A few retries ride out throttling and a dropped connection; more would only delay an init that is failing anyway.
-    private const int MaxRetries = 3;
-
     private readonly IAmazonS3 _client;
     private readonly bool _ownsClient;
     private long _length = -1;
+    private long _received;
+    private int _failures;
+    private string? _lastFailure;
 
     /// <summary>Reads <paramref name="bucket"/>/<paramref name="key"/> through <paramref name="client"/> (tests pass their own).</summary>
-    internal S3ArchiveSource(IAmazonS3 client, string bucket, string key, bool ownsClient)
+    internal S3ArchiveSource(IAmazonS3 client, string bucket, string key, bool ownsClient, S3RetrySettings? retry = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         ArgumentException.ThrowIfNullOrEmpty(key);
+        retry ??= S3RetrySettings.Default;
+        retry.Validate();
         _client = client;
         _ownsClient = ownsClient;
+        Retry = retry;
         Bucket = bucket;
         Key = key;
         Description = $"s3://{bucket}/{key}";
@@ -40,13 +46,36 @@ internal sealed class S3ArchiveSource : IArchiveSource
 
     public string Description { get; }
 
+    /// <summary>How each range retries.</summary>
+    public S3RetrySettings Retry { get; }
+
+    /// <summary>The region the requests are signed for: the one S3 must agree with.</summary>
+    public string RegionAsked => NonEmpty(_client.Config.AuthenticationRegion) ?? _client.Config.RegionEndpoint?.SystemName ?? "us-east-1";
+
+    /// <summary>The object's length once known, else -1.</summary>
+    internal long KnownLength => Volatile.Read(ref _length);
+
+    internal IAmazonS3 Client => _client;
+
+    /// <summary>What this source got done, for a message about a load that ran out of time.</summary>
+    internal string Progress
+    {
+        get
+        {
+            var failures = Volatile.Read(ref _failures);
+            return $"{Volatile.Read(ref _received):N0} bytes had arrived from S3" +
+                (failures == 0 ? "" : $" and {failures} requests had failed (the last: {Volatile.Read(ref _lastFailure)})");
+        }
+    }
+
     /// <summary>Creates a source with a client configured from the environment (see the class remarks).</summary>
     /// <param name="bucket">The bucket.</param>
     /// <param name="key">The object key.</param>
     /// <param name="region">The manifest's region, or <see langword="null"/> to use the function's.</param>
-    public static S3ArchiveSource Create(string bucket, string key, string? region)
+    /// <param name="retry">How ranges retry; the defaults when <see langword="null"/>.</param>
+    public static S3ArchiveSource Create(string bucket, string key, string? region, S3RetrySettings? retry = null)
     {
-        return new S3ArchiveSource(new AmazonS3Client(CreateConfig(region)), bucket, key, ownsClient: true);
+        return new S3ArchiveSource(new AmazonS3Client(CreateConfig(region)), bucket, key, ownsClient: true, retry);
     }
 
     /// <summary>The client configuration <see cref="Create"/> uses; separate so tests can check it.</summary>
@@ -54,7 +83,12 @@ internal sealed class S3ArchiveSource : IArchiveSource
     {
         var config = new AmazonS3Config
         {
-            MaxErrorRetry = MaxRetries,
+            // The ranges retry by themselves, with backoff, resuming a broken body where it stopped, within a count and
+            // a deadline made for Lambda's init. SDK retries underneath would multiply every attempt (4 x 4 requests per
+            // range, each with its own backoff), could not resume a body, and would hide the attempts from the error.
+            MaxErrorRetry = 0,
+            // Likewise its silent retries of a reset on a reused connection (10 by default, outside MaxErrorRetry).
+            MaxStaleConnectionRetries = 0,
             // Every file is checked against its SHA-256 anyway, and ranged GETs carry no whole-object checksum.
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
@@ -82,23 +116,22 @@ internal sealed class S3ArchiveSource : IArchiveSource
         {
             return known;
         }
+        // A one-byte GET, not a HEAD: its Content-Range gives the length, and an error answer carries its code
+        // (a HEAD's has no body, so a 404 or 403 could not tell a missing bucket from a missing key or permission).
+        long length;
         try
         {
-            var head = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = Key }, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _length, head.ContentLength);
-            return head.ContentLength;
+            await using var first = await S3RangeStream.OpenAsync(this, 0, 1, cancellationToken).ConfigureAwait(false);
+            length = first.ObjectLength ?? throw new SnapLoaderException(RuntimeErrorCodes.S3Failed,
+                $"S3 GetObject on {Description} answered a ranged GET without the object's length (Content-Range). Check AWS_ENDPOINT_URL_S3.");
         }
-        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+        catch (SnapLoaderException e) when (e.Code == RuntimeErrorCodes.TruncatedArchive)
         {
-            // A HEAD answer has no body, so it cannot say whether the bucket or the key is missing, nor whether a 403 is
-            // a missing permission or a bad key; a one-byte GET carries the error code.
-            await ProbeMissingAsync(cancellationToken).ConfigureAwait(false);
-            throw Translate(e, "HeadObject");
+            // Not even byte 0: the object is empty, which the directory reader reports as such.
+            length = 0;
         }
-        catch (Exception e) when (IsS3Failure(e) || IsTimeout(e, cancellationToken))
-        {
-            throw Translate(e, "HeadObject");
-        }
+        Volatile.Write(ref _length, length);
+        return length;
     }
 
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
@@ -115,26 +148,7 @@ internal sealed class S3ArchiveSource : IArchiveSource
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        var request = new GetObjectRequest
-        {
-            BucketName = Bucket,
-            Key = Key,
-            ByteRange = new ByteRange(offset, offset + length - 1),
-        };
-        GetObjectResponse response;
-        try
-        {
-            response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
-        {
-            throw RuntimeErrors.Truncated(Description, offset, length, Volatile.Read(ref _length));
-        }
-        catch (Exception e) when (IsS3Failure(e) || IsTimeout(e, cancellationToken))
-        {
-            throw Translate(e, "GetObject");
-        }
-        return new ResponseStream(this, response, offset, length);
+        return await S3RangeStream.OpenAsync(this, offset, length, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
@@ -146,34 +160,38 @@ internal sealed class S3ArchiveSource : IArchiveSource
         return ValueTask.CompletedTask;
     }
 
-    private async Task ProbeMissingAsync(CancellationToken cancellationToken)
+    /// <summary>Counts bytes of the archive received, for <see cref="Progress"/>.</summary>
+    internal void NoteReceived(int count) => Interlocked.Add(ref _received, count);
+
+    /// <summary>Counts a failed attempt worth retrying, for <see cref="Progress"/>.</summary>
+    internal void NoteFailure(Exception failure)
     {
-        try
-        {
-            using var probe = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = Key, ByteRange = new ByteRange(0, 0) }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsS3Failure(e) || IsTimeout(e, cancellationToken))
-        {
-            throw Translate(e, "GetObject");
-        }
+        Interlocked.Increment(ref _failures);
+        Volatile.Write(ref _lastFailure, S3Failures.Describe(failure));
     }
 
-    /// <summary>A cancellation nobody asked for is the HTTP client giving up: a timeout, reported as such.</summary>
-    private static bool IsTimeout(Exception e, CancellationToken cancellationToken) => e is OperationCanceledException && !cancellationToken.IsCancellationRequested;
-
-    private static bool IsS3Failure(Exception e) => e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException;
-
     /// <summary>Turns an SDK or network failure into the error a user can act on.</summary>
-    internal SnapLoaderException Translate(Exception e, string operation)
+    /// <param name="e">The failure.</param>
+    /// <param name="operation">The S3 action, for the message.</param>
+    /// <param name="attempts">A sentence on the attempts made, appended to a network failure's message.</param>
+    internal SnapLoaderException Translate(Exception e, string operation, string attempts = "")
     {
+        if (e is SnapLoaderException known)
+        {
+            return known;
+        }
         var arn = $"arn:aws:s3:::{Bucket}/{Key}";
         if (e is AmazonS3Exception s3)
         {
             var errorCode = s3.ErrorCode ?? "";
+            if (S3Failures.IsWrongRegion(s3))
+            {
+                return FaultErrors.WrongRegion(Bucket, Key, RegionAsked, S3Failures.RegionSaid(s3), operation, s3);
+            }
             if (errorCode == "NoSuchBucket")
             {
                 return new SnapLoaderException(RuntimeErrorCodes.S3NoSuchBucket,
-                    $"Bucket '{Bucket}' does not exist (NoSuchBucket) while reading {Description}. Check the bucket name, the region ({_client.Config.RegionEndpoint?.SystemName ?? _client.Config.ServiceURL ?? "default"}) and AWS_ENDPOINT_URL_S3.", e);
+                    $"Bucket '{Bucket}' does not exist (NoSuchBucket) while reading {Description}. Check the bucket name, the region ({RegionAsked}) and AWS_ENDPOINT_URL_S3 ({_client.Config.ServiceURL ?? "not set"}).", e);
             }
             if (errorCode == "NoSuchKey" || (s3.StatusCode == HttpStatusCode.NotFound && errorCode is "" or "NotFound"))
             {
@@ -195,7 +213,7 @@ internal sealed class S3ArchiveSource : IArchiveSource
             return new SnapLoaderException(RuntimeErrorCodes.S3Failed,
                 $"S3 {operation} on {Description} failed: {errorCode} (HTTP {(int)s3.StatusCode}): {s3.Message}", e);
         }
-        if (e is AmazonClientException && e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
+        if (S3Failures.IsMissingCredentials(e))
         {
             return new SnapLoaderException(RuntimeErrorCodes.S3NoCredentials,
                 $"No AWS credentials to read {Description}: the default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, container or instance role) found none. {e.Message}", e);
@@ -208,64 +226,10 @@ internal sealed class S3ArchiveSource : IArchiveSource
         // Everything else is the network: DNS, refused connection, timeout, reset.
         return new SnapLoaderException(RuntimeErrorCodes.S3Unreachable,
             $"Cannot reach S3 for {operation} on {Description} (endpoint {_client.Config.ServiceURL ?? _client.Config.RegionEndpoint?.SystemName ?? "default"}): {e.Message}. " +
-            "Check AWS_ENDPOINT_URL_S3, the region, and that the function has a route to S3 (a VPC needs an S3 gateway endpoint or NAT).", e);
+            "Check AWS_ENDPOINT_URL_S3, the region, and that the function has a route to S3 (a VPC needs an S3 gateway endpoint or NAT)." + attempts, e);
     }
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrEmpty(v));
 
-    /// <summary>The body of one ranged GET: checks its length and turns network failures into <see cref="SnapLoaderException"/>.</summary>
-    private sealed class ResponseStream(S3ArchiveSource source, GetObjectResponse response, long offset, long length) : Stream
-    {
-        private readonly Stream _body = response.ResponseStream;
-        private long _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset1, int count) => ReadAsync(buffer.AsMemory(offset1, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset1, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset1, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var want = (int)Math.Min(buffer.Length, length - _position);
-            if (want == 0)
-            {
-                return 0;
-            }
-            int read;
-            try
-            {
-                read = await _body.ReadAsync(buffer[..want], cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or SocketException || IsTimeout(e, cancellationToken))
-            {
-                throw source.Translate(e, "GetObject");
-            }
-            if (read == 0)
-            {
-                throw RuntimeErrors.Truncated(source.Description, offset, length, offset + _position);
-            }
-            _position += read;
-            return read;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset1, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset1, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                response.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

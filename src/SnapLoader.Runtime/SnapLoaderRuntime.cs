@@ -13,7 +13,7 @@ namespace SnapLoader.Runtime;
 /// instead of the location compiled into the function), <c>SNAPLOADER_ARCHIVE_DIR</c> (a folder holding the archive
 /// under its file name, for local runs), <c>SNAPLOADER_TARGET_DIR</c> (the folder of links, default
 /// <c>/tmp/snaploader</c>), <c>SNAPLOADER_BASE_PATH</c> (the original root, default <c>LAMBDA_TASK_ROOT</c>, else the
-/// application's folder).
+/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9; 0 for no limit).
 /// </remarks>
 public static class SnapLoaderRuntime
 {
@@ -76,7 +76,9 @@ public static class SnapLoaderRuntime
             LoadedArchive archive;
             try
             {
-                archive = LoadedArchive.LoadAsync(source, manifest.Files, filter: null, BasePath, TargetDirectory(), loadLibraries: true, CancellationToken.None)
+                var (basePath, targetDirectory) = (BasePath, TargetDirectory());
+                archive = LoadDeadline.FromEnvironment()
+                    .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, loadLibraries: true, token), CancellationToken.None)
                     .GetAwaiter().GetResult();
             }
             finally
@@ -354,7 +356,8 @@ public static class SnapLoaderRuntime
 
     private static async Task LoadFromSourceAsync(IArchiveSource source, Func<string, bool>? fileFilter, string basePath, string targetDirectory, CancellationToken cancellationToken)
     {
-        var archive = await LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, loadLibraries: true, cancellationToken)
+        var archive = await LoadDeadline.FromEnvironment()
+            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, loadLibraries: true, token), cancellationToken)
             .ConfigureAwait(false);
         lock (s_gate)
         {
@@ -378,13 +381,19 @@ public static class SnapLoaderRuntime
         }
     }
 
-    private static IArchiveSource ArchiveSourceFor(ArchiveLocation location)
+    /// <summary>Where <see cref="Start"/> reads the archive of <paramref name="location"/>: the environment's choice first (see the class remarks).</summary>
+    internal static IArchiveSource ArchiveSourceFor(ArchiveLocation location)
     {
         if (NonEmpty(Environment.GetEnvironmentVariable("SNAPLOADER_ARCHIVE")) is { } archive)
         {
-            return S3Uri.TryParse(archive, out var bucket, out var key)
-                ? S3ArchiveSource.Create(bucket, key, location.Region)
-                : LocalFileArchiveSource.Open(archive);
+            if (!S3Uri.TryParse(archive, out var bucket, out var key))
+            {
+                return LocalFileArchiveSource.Open(archive);
+            }
+            // The build's region is that of the build's bucket: another bucket is looked for in the function's region
+            // (AWS_REGION), or S3 would be asked in a region where that bucket is not.
+            var region = string.Equals(bucket, location.Bucket, StringComparison.Ordinal) ? location.Region : null;
+            return S3ArchiveSource.Create(bucket, key, region);
         }
         if (NonEmpty(Environment.GetEnvironmentVariable("SNAPLOADER_ARCHIVE_DIR")) is { } folder)
         {

@@ -47,7 +47,7 @@ internal sealed class ZipDirectory
     public IReadOnlyList<ZipEntryRecord> Entries { get; }
 
     /// <summary>Reads and validates the directory of <paramref name="source"/>.</summary>
-    /// <exception cref="SnapLoaderException">Truncated or corrupt archive, unsafe name, symlink, unsupported entry.</exception>
+    /// <exception cref="SnapLoaderException">Truncated or corrupt archive, unsafe name, symlink, duplicate name, impossible size, unsupported entry.</exception>
     public static async Task<ZipDirectory> ReadAsync(IArchiveSource source, CancellationToken cancellationToken)
     {
         var archive = source.Description;
@@ -81,7 +81,7 @@ internal sealed class ZipDirectory
         {
             var zip64Offset = BinaryPrimitives.ReadInt64LittleEndian(tail.AsSpan(locatorAt + 8));
             var locatorPosition = tailStart + locatorAt;
-            if (zip64Offset < 0 || zip64Offset + Zip64EndLength > locatorPosition)
+            if (!FitsBefore(zip64Offset, Zip64EndLength, locatorPosition))
             {
                 throw RuntimeErrors.Corrupt(archive, $"the Zip64 locator points to offset {zip64Offset:N0}, outside the archive before the locator at {locatorPosition:N0}");
             }
@@ -111,7 +111,7 @@ internal sealed class ZipDirectory
         {
             throw RuntimeErrors.Corrupt(archive, "it is a multi-disk (split) archive, or its end record is damaged");
         }
-        if (entryCount < 0 || directoryLength < 0 || directoryOffset < 0 || directoryOffset + directoryLength != directoryEnd)
+        if (entryCount < 0 || !FitsBefore(directoryOffset, directoryLength, directoryEnd) || directoryLength != directoryEnd - directoryOffset)
         {
             throw RuntimeErrors.Corrupt(archive,
                 $"the end record says the central directory is {directoryLength:N0} bytes at offset {directoryOffset:N0}, but the end records start at {directoryEnd:N0}");
@@ -166,14 +166,36 @@ internal sealed class ZipDirectory
             throw RuntimeErrors.Corrupt(Archive,
                 $"the local header of entry '{RuntimeErrors.Printable(entry.Name)}' (method {method}, name length {nameLength}) disagrees with the central directory (method {entry.Method}, name length {entry.NameLength})");
         }
+        // The directory checked that the header and name lie before it; the local extra field is new here.
         var dataOffset = entry.LocalHeaderOffset + LocalHeaderLength + nameLength + extraLength;
-        if (dataOffset + entry.CompressedSize > DirectoryOffset)
+        if (!FitsBefore(dataOffset, entry.CompressedSize, DirectoryOffset))
         {
             throw RuntimeErrors.Corrupt(Archive,
                 $"entry '{RuntimeErrors.Printable(entry.Name)}' ({entry.CompressedSize:N0} bytes at offset {dataOffset:N0}) runs into the central directory at {DirectoryOffset:N0}");
         }
         return dataOffset;
     }
+
+    /// <summary>
+    /// Whether <paramref name="length"/> bytes at <paramref name="start"/> end at or before <paramref name="end"/>.
+    /// Zip64 fields are 64-bit values an archive can set near <see cref="long.MaxValue"/>: <c>start + length</c> could
+    /// wrap around to a small number and pass, so the sum is never formed.
+    /// </summary>
+    private static bool FitsBefore(long start, long length, long end) =>
+        start >= 0 && length >= 0 && start <= end && length <= end - start;
+
+    /// <summary>
+    /// The most a method can expand its input: deflate's longest match (258 bytes) takes at least 2 bits, so 1032:1
+    /// (RFC 1951); a zstd RLE block repeats one byte up to 128 KiB for 4 bytes of input, so 32768:1. A declared size
+    /// beyond that is no file the method could hold, whatever the data says. Stored entries must match exactly (checked
+    /// above); other methods are refused later as unsupported.
+    /// </summary>
+    private static long? MaxExpansion(ushort method) => method switch
+    {
+        8 => 1032,
+        93 => 32768,
+        _ => null,
+    };
 
     /// <summary>The end record is the last signature whose comment length reaches exactly to the end of the archive.</summary>
     private static int FindEndRecord(byte[] tail)
@@ -242,7 +264,8 @@ internal sealed class ZipDirectory
             {
                 throw RuntimeErrors.Corrupt(archive, $"entry '{RuntimeErrors.Printable(name)}' starts on disk {diskStart} (split archives are not supported)");
             }
-            if (size < 0 || compressedSize < 0 || localHeaderOffset < 0 || localHeaderOffset + LocalHeaderLength + nameLength + compressedSize > directoryOffset)
+            if (size < 0 || !FitsBefore(localHeaderOffset, LocalHeaderLength + nameLength, directoryOffset)
+                || !FitsBefore(localHeaderOffset + LocalHeaderLength + nameLength, compressedSize, directoryOffset))
             {
                 throw RuntimeErrors.Corrupt(archive,
                     $"entry '{RuntimeErrors.Printable(name)}' ({compressedSize:N0} bytes at local header offset {localHeaderOffset:N0}) lies outside the entries, which end at the central directory ({directoryOffset:N0})");
@@ -251,9 +274,14 @@ internal sealed class ZipDirectory
             {
                 throw RuntimeErrors.Corrupt(archive, $"stored entry '{RuntimeErrors.Printable(name)}' has a compressed size of {compressedSize:N0} but a size of {size:N0}");
             }
-            if (!names.Add(name))
+            if (MaxExpansion(method) is { } ratio && size / ratio > compressedSize)
             {
-                throw RuntimeErrors.Corrupt(archive, $"entry '{RuntimeErrors.Printable(name)}' appears twice; the loader cannot know which one is meant");
+                throw RuntimeErrors.ImpossibleSize(archive, name, size, compressedSize, method, ratio);
+            }
+            // A file and a folder entry of the same name would fight over one path in the folder of links.
+            if (!names.Add(isDirectory ? name[..^1] : name))
+            {
+                throw RuntimeErrors.Duplicate(archive, name);
             }
             entries.Add(new ZipEntryRecord(name, method, crc, compressedSize, size, localHeaderOffset, isDirectory, nameLength));
             at += recordLength;

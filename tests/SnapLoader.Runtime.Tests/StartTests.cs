@@ -17,6 +17,9 @@ public sealed class StartTests
     private static readonly Lazy<string> s_probe = new(BuildProbe);
     private static readonly Lazy<string> s_shim = new(BuildShim);
 
+    /// <summary>StartProbe.dll, built once per run; other tests start it under a seccomp filter or in a mount namespace.</summary>
+    internal static string ProbePath => s_probe.Value;
+
     [TestMethod]
     public void StartLoadsVerifiesRegistersAndRestores()
     {
@@ -109,7 +112,7 @@ public sealed class StartTests
         ? Sha256(TestPaths.ResNet18Model)
         : Sha256(TestPaths.OnnxRuntimeLibrary());
 
-    private static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false)
+    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false)
     {
         var folder = TestPaths.NewTempFolder("start");
         var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
@@ -152,7 +155,7 @@ public sealed class StartTests
     private static ProcessResult RunProbe(string manifest, Dictionary<string, string?> env) =>
         ProcessRunner.Run("dotnet", [s_probe.Value, manifest], Path.GetDirectoryName(manifest)!, env);
 
-    private static JsonNode LastJson(string output) =>
+    internal static JsonNode LastJson(string output) =>
         JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
 
     private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();

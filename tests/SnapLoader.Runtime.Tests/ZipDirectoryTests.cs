@@ -209,20 +209,22 @@ public sealed class ZipDirectoryTests
     }
 
     [TestMethod]
-    public async Task DuplicateNamesAreRefused()
+    [DataRow("same.so", "same.so")]
+    [DataRow("lib/same", "lib/same/")] // a file and a folder would need one path in the folder of links
+    public async Task DuplicateNamesAreRefused(string first, string second)
     {
         var archive = Path.Combine(_folder, "dup.zip");
         TestArchives.Python("""
             import sys, zipfile, warnings
             warnings.simplefilter('ignore')
             with zipfile.ZipFile(sys.argv[1], 'w') as z:
-                z.writestr('same.so', 'one')
-                z.writestr('same.so', 'two')
-            """, _folder, archive);
+                z.writestr(sys.argv[2], 'one')
+                z.writestr(sys.argv[3], '' if sys.argv[3].endswith('/') else 'two')
+            """, _folder, archive, first, second);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ReadAsync(archive));
-        Assert.AreEqual(RuntimeErrorCodes.CorruptDirectory, error.Code);
-        StringAssert.Contains(error.Message, "appears twice");
+        Assert.AreEqual(RuntimeErrorCodes.DuplicateEntry, error.Code);
+        StringAssert.Contains(error.Message, $"'{first}' twice");
     }
 
     [TestMethod]
