@@ -196,7 +196,7 @@ internal static class ArchiveLoader
         {
             await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
-        else if (entry.Method == MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, cancellationToken).ConfigureAwait(false) is { } frames)
+        else if (entry.Method == MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, DeclaredBy(item), cancellationToken).ConfigureAwait(false) is { } frames)
         {
             await LoadFramesAsync(source, directory, item, dataOffset, frames, file, slots, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
@@ -304,6 +304,9 @@ internal static class ArchiveLoader
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private static string DeclaredBy(PlannedLoad item) =>
+        item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
 
     /// <summary>Fetches one frame whole (a few MiB) and decodes it into its part of the file, chunk by chunk.</summary>
     private static async Task DecodeFrameAsync(
@@ -421,7 +424,7 @@ internal static class ArchiveLoader
         IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
-        var declaredBy = item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
+        var declaredBy = DeclaredBy(item);
         await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
         Stream decoder = entry.Method == MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)

@@ -22,7 +22,13 @@ internal static class ZstdFrameIndex
     /// The entry's frames, or <see langword="null"/> when its data does not end with a seek table. A table that is
     /// there but does not add up to the entry's sizes is a corrupt archive.
     /// </summary>
-    public static async Task<IReadOnlyList<ZstdFrame>?> ReadAsync(IArchiveSource source, ZipDirectory directory, ZipEntryRecord entry, long dataOffset, CancellationToken cancellationToken)
+    /// <param name="source">The archive.</param>
+    /// <param name="directory">Its central directory, which names it in errors.</param>
+    /// <param name="entry">A zstd entry.</param>
+    /// <param name="dataOffset">Where the entry's data starts in the archive.</param>
+    /// <param name="declaredBy">What gives the entry's size, for the error when the table claims another one.</param>
+    /// <param name="cancellationToken">Stops the reads.</param>
+    public static async Task<IReadOnlyList<ZstdFrame>?> ReadAsync(IArchiveSource source, ZipDirectory directory, ZipEntryRecord entry, long dataOffset, string declaredBy, CancellationToken cancellationToken)
     {
         if (entry.CompressedSize < HeaderSize + FooterSize)
         {
@@ -53,10 +59,10 @@ internal static class ZstdFrameIndex
             throw Corrupt(directory, entry, "its seek table does not start with the skippable frame that should hold it");
         }
 
-        return Parse(directory, entry, table, (int)count, recordSize, tableOffset);
+        return Parse(directory, entry, table, (int)count, recordSize, tableOffset, declaredBy);
     }
 
-    private static ZstdFrame[] Parse(ZipDirectory directory, ZipEntryRecord entry, byte[] table, int count, int recordSize, long tableOffset)
+    private static ZstdFrame[] Parse(ZipDirectory directory, ZipEntryRecord entry, byte[] table, int count, int recordSize, long tableOffset, string declaredBy)
     {
         var frames = new ZstdFrame[count];
         long compressedAt = 0, decompressedAt = 0;
@@ -73,10 +79,16 @@ internal static class ZstdFrameIndex
             compressedAt += compressed;
             decompressedAt += decompressed;
         }
-        if (compressedAt != tableOffset || decompressedAt != entry.Size)
+        if (compressedAt != tableOffset)
         {
-            throw Corrupt(directory, entry,
-                $"its seek table lists {compressedAt:N0} compressed bytes decoding to {decompressedAt:N0}, but the entry has {tableOffset:N0} bytes of frames and {entry.Size:N0} bytes of content");
+            throw Corrupt(directory, entry, $"its seek table lists {compressedAt:N0} bytes of frames, but the entry has {tableOffset:N0}");
+        }
+        if (decompressedAt != entry.Size)
+        {
+            // Caught before anything is decoded: a table that promises more than declared is a bomb or damage.
+            throw new SnapLoaderException(decompressedAt > entry.Size ? RuntimeErrorCodes.EntryTooLarge : RuntimeErrorCodes.EntryTooSmall,
+                $"Entry '{RuntimeErrors.Printable(entry.Name)}' of {directory.Archive} would decode to {decompressedAt:N0} bytes by its seek table, but {declaredBy} gives {entry.Size:N0}; " +
+                "nothing of it was decoded. The entry is corrupt or a decompression bomb.");
         }
         return frames;
     }

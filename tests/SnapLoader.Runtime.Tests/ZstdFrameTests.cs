@@ -27,7 +27,7 @@ public sealed class ZstdFrameTests
         await using var source = new InterceptingSource(LocalFileArchiveSource.Open(archive));
         var directory = await ZipDirectory.ReadAsync(source, CancellationToken.None);
         var entry = directory.Entries.Single();
-        var frames = await ZstdFrameIndex.ReadAsync(source, directory, entry, await directory.GetDataOffsetAsync(source, entry, CancellationToken.None), CancellationToken.None);
+        var frames = await ZstdFrameIndex.ReadAsync(source, directory, entry, await directory.GetDataOffsetAsync(source, entry, CancellationToken.None), "the manifest", CancellationToken.None);
         Assert.IsNotNull(frames);
         CollectionAssert.AreEqual(new[] { 16 << 20, 16 << 20, (int)(Size - (32L << 20)) }, frames.Select(f => f.DecompressedSize).ToArray());
 
@@ -47,11 +47,23 @@ public sealed class ZstdFrameTests
     }
 
     [TestMethod]
-    public async Task ASeekTableThatDoesNotAddUpIsACorruptArchive()
+    public async Task ASeekTableThatPromisesMoreThanTheEntryIsRefusedBeforeDecoding()
     {
         var (archive, files) = Pack();
         // The first frame's decompressed size, one byte more: the frames no longer add up to the entry's size.
         Patch(archive, 0, record => BinaryPrimitives.WriteUInt32LittleEndian(record[4..], BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) + 1));
+
+        var error = await LoadExpectingFailure(archive, files);
+
+        Assert.AreEqual(RuntimeErrorCodes.EntryTooLarge, error.Code, error.Message);
+        StringAssert.Contains(error.Message, "seek table");
+    }
+
+    [TestMethod]
+    public async Task ASeekTableWhoseFramesDoNotFillTheEntryIsACorruptArchive()
+    {
+        var (archive, files) = Pack();
+        Patch(archive, 1, record => BinaryPrimitives.WriteUInt32LittleEndian(record, BinaryPrimitives.ReadUInt32LittleEndian(record) + 1));
 
         var error = await LoadExpectingFailure(archive, files);
 
