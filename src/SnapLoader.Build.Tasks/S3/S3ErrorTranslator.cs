@@ -18,11 +18,18 @@ internal static class S3ErrorTranslator
         {
             return known;
         }
+        if (error is MultipartUploadFailure { InnerException: { } cause } multipart)
+        {
+            // The cause decides the code; the cleanup tells what is left to do about the upload.
+            var translated = Translate(cause, multipart.Operation, location, settings);
+            return new SnapLoaderBuildException(
+                translated.Code, $"{translated.Message.TrimEnd('.')}. {multipart.Cleanup}", translated.File, translated.InnerException);
+        }
         if (UnreachableReason(error) is { } reason)
         {
             return new SnapLoaderBuildException(
                 ErrorCodes.EndpointUnreachable,
-                $"Cannot reach the S3 endpoint {settings.EndpointDescription} to upload {location.S3Uri}: {reason} " +
+                $"Cannot reach the S3 endpoint {settings.EndpointDescription} for {operation} of {location.S3Uri}: {reason} " +
                 $"(after {S3ClientSettings.MaxErrorRetry} retries). Check the endpoint URL, the network and any proxy.",
                 inner: error);
         }
