@@ -26,13 +26,13 @@ internal sealed class BuildFaultProxy : IAsyncDisposable
 
     private readonly TcpListener _listener;
     private readonly DnsEndPoint _upstream;
-    private readonly Func<BuildFaultRequest, BuildFault?> _rule;
+    private readonly Func<BuildFaultRequest, Task<BuildFault?>> _rule;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _log = new();
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
     private readonly Task _acceptLoop;
 
-    private BuildFaultProxy(TcpListener listener, DnsEndPoint upstream, Func<BuildFaultRequest, BuildFault?> rule)
+    private BuildFaultProxy(TcpListener listener, DnsEndPoint upstream, Func<BuildFaultRequest, Task<BuildFault?>> rule)
     {
         _listener = listener;
         _upstream = upstream;
@@ -56,6 +56,16 @@ internal sealed class BuildFaultProxy : IAsyncDisposable
     /// fault to inject or null to forward it.
     /// </summary>
     public static BuildFaultProxy Start(string upstreamUrl, Func<BuildFaultRequest, BuildFault?> rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        return StartHolding(upstreamUrl, request => Task.FromResult(rule(request)));
+    }
+
+    /// <summary>
+    /// As <see cref="Start"/>, with a rule that may hold a request back (await something) before it
+    /// decides, without tying up a thread the server's own output may need.
+    /// </summary>
+    public static BuildFaultProxy StartHolding(string upstreamUrl, Func<BuildFaultRequest, Task<BuildFault?>> rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var upstream = new Uri(upstreamUrl);
@@ -107,7 +117,7 @@ internal sealed class BuildFaultProxy : IAsyncDisposable
                 {
                     return;
                 }
-                switch (_rule(head.Request))
+                switch (await _rule(head.Request).ConfigureAwait(false))
                 {
                     case BuildFault.Answer answer:
                         _log.Enqueue($"{head.Request} -> answered {answer.Status}");

@@ -242,6 +242,24 @@ internal sealed partial class S3rverServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits until s3rver has logged <paramref name="count"/> requests that <paramref name="match"/>
+    /// accepts; false after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitForRequestsAsync(Func<string, bool> match, int count, TimeSpan timeout)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (_requests.Count(match) < count)
+        {
+            if (elapsed.Elapsed >= timeout)
+            {
+                return false;
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Returns <see cref="Requests"/> once every request answered before this call is in it: sends a
     /// marker request and waits for its line, since s3rver logs in the order it answers.
     /// </summary>
