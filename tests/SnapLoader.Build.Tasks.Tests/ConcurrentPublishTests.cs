@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Build.Framework;
 using TaskItem = Microsoft.Build.Utilities.TaskItem;
 using SnapLoader.Tests;
@@ -6,9 +7,9 @@ using SnapLoader.Tests;
 namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
-/// Two publishes of one project at the same time: their PackArchive and UploadArchive tasks run at once
-/// on the same intermediate folder, bucket and key. Neither may fail or see a half-written archive, and
-/// what ends up on disk and in S3 must be the complete archive.
+/// Two publishes of one project at the same time: their tasks run at once on the same intermediate
+/// folder, deps file, bootstrap, bucket and key. None may fail or see a half-written file, and what ends
+/// up on disk and in S3 must be whole.
 /// </summary>
 /// <remarks>Sets AWS_* environment variables of this process, as a publish takes its credentials from them.</remarks>
 [TestClass]
@@ -115,6 +116,99 @@ public sealed class ConcurrentPublishTests
             Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         }
         Directory.Delete(folder, recursive: true);
+    }
+
+    [TestMethod]
+    public void DepsFileRewrittenByPublishesAtOnce_AllSucceedAndItIsWhole()
+    {
+        var folder = TestPaths.NewTempFolder("deps-concurrent");
+        var deps = Path.Combine(folder, "Function.deps.json");
+        var moved = new TaskItem("/packages/runtimes/linux-x64/native/libonnxruntime.so");
+        moved.SetMetadata("SnapLoaderRelativePath", "libonnxruntime.so");
+        moved.SetMetadata("NuGetPackageId", "Microsoft.ML.OnnxRuntime");
+        moved.SetMetadata("NuGetPackageVersion", "1.31.1");
+        moved.SetMetadata("PathInPackage", "runtimes/linux-x64/native/libonnxruntime.so");
+
+        for (var round = 0; round < Rounds; round++)
+        {
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "onnxruntime-linux-x64.deps.json"), deps, overwrite: true);
+            var rewrites = RunAtOnce(_ =>
+            {
+                var engine = new RecordingBuildEngine();
+                var task = new RewriteDepsFile { BuildEngine = engine, DepsFile = deps, MovedFiles = [moved] };
+                return (Succeeded: task.Execute(), engine.AllText);
+            });
+
+            foreach (var (succeeded, text) in rewrites)
+            {
+                Assert.IsTrue(succeeded, $"round {round}: {text}");
+            }
+            var native = JsonNode.Parse(File.ReadAllText(deps))!["targets"]![".NETCoreApp,Version=v8.0/linux-x64"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["native"]!.AsObject();
+            CollectionAssert.AreEqual(new[] { "runtimes/linux-x64/native/libonnxruntime_providers_shared.so" }, native.Select(p => p.Key).ToArray());
+            CollectionAssert.AreEqual(new[] { "Function.deps.json" }, Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
+        }
+    }
+
+    [TestMethod]
+    public void BootstrapRewrittenWhileAnotherPublishReadsIt_IsNeverSeenHalfWritten()
+    {
+        var folder = TestPaths.NewTempFolder("bootstrap-concurrent");
+        var output = Path.Combine(folder, "SnapLoaderBootstrap.g.cs");
+        // Two publishes that disagree (another bucket) rewrite the file each time; a third reads it, as
+        // its compiler would.
+        var one = Bootstrap(output, "bucket-one");
+        var two = Bootstrap(output, "bucket-two");
+        var texts = new HashSet<string>(StringComparer.Ordinal) { one.Render(), two.Render() };
+        using var done = new CancellationTokenSource();
+        var seen = new List<string>();
+        var reader = Task.Factory.StartNew(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                if (File.Exists(output) && File.ReadAllText(output) is var text && !texts.Contains(text))
+                {
+                    seen.Add(text);
+                    return;
+                }
+            }
+        }, TaskCreationOptions.LongRunning);
+
+        for (var i = 0; i < 200 && !reader.IsCompleted; i++)
+        {
+            Assert.IsTrue((i % 2 == 0 ? one : two).Execute());
+        }
+        done.Cancel();
+        reader.GetAwaiter().GetResult();
+
+        Assert.IsEmpty(seen, $"read a bootstrap of {seen.FirstOrDefault()?.Length} characters, neither of the two written");
+        CollectionAssert.AreEqual(new[] { "SnapLoaderBootstrap.g.cs" }, Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
+    }
+
+    private static GenerateBootstrap Bootstrap(string output, string bucket)
+    {
+        const string sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        var files = Enumerable.Range(0, 50).Select(i =>
+        {
+            var item = new TaskItem($"/src/lib{i}.so");
+            item.SetMetadata("SnapLoaderRelativePath", $"lib{i}.so");
+            item.SetMetadata("SnapLoaderKind", "NativeLibrary");
+            item.SetMetadata("SnapLoaderSize", "1234");
+            item.SetMetadata("SnapLoaderSha256", sha256);
+            item.SetMetadata("SnapLoaderSoname", $"lib{i}.so");
+            return (ITaskItem)item;
+        }).ToArray();
+        return new GenerateBootstrap
+        {
+            BuildEngine = new RecordingBuildEngine(),
+            Files = files,
+            OutputFile = output,
+            RuntimeIdentifier = "linux-x64",
+            ArchiveFileName = sha256 + ".zip",
+            ArchiveSha256 = sha256,
+            ArchiveLength = 99,
+            Bucket = bucket,
+            Key = "snaploader/" + sha256 + ".zip",
+        };
     }
 
     /// <summary>The archive named by its hash, with those bytes, and no temporary or stale file beside it.</summary>
