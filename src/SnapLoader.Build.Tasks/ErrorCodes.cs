@@ -27,6 +27,8 @@ internal static class ErrorCodes
     public const string NoCredentials = "SNAP0031";
     public const string AccessDenied = "SNAP0032";
     public const string NoRegion = "SNAP0033";
+    // The same code as NoRegion: the fix is the same setting, SnapLoaderRegion.
+    public const string WrongRegion = "SNAP0033";
     public const string UploadFailed = "SNAP0034";
     public const string EndpointUnreachable = "SNAP0035";
     public const string ExistingObjectDiffers = "SNAP0036";

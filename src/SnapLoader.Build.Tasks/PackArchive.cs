@@ -105,25 +105,58 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
 
     private PackedArchive Pack(IReadOnlyList<ArchiveInput> inputs, ArchiveCompression compression, int level)
     {
-        // Written under a fixed name first: the final name is the content's hash, known only at the end.
-        var pending = Path.Combine(IntermediateDirectory, "pending.zip");
+        // Written under a name of its own first: the final name is the content's hash, known only at the
+        // end, and another publish of the same project may be packing into this folder at the same time.
+        var pending = Path.Combine(IntermediateDirectory, $"pending-{Guid.NewGuid():N}.zip");
         var parallelism = MaxParallelism > 0 ? MaxParallelism : Environment.ProcessorCount;
         var written = ArchiveWriter.Write(pending, inputs, compression, level, parallelism, line => LogHigh($"SnapLoader: {line}"), _cancel.Token);
 
         var finalPath = Path.Combine(IntermediateDirectory, written.Sha256 + ".zip");
         try
         {
+            // A rename replaces the final name in one step: a concurrent publish that packed the same
+            // files, and may be uploading from that name, reads a whole archive (the same bytes) either way.
             File.Move(written.Path, finalPath, overwrite: true);
-            foreach (var stale in Directory.EnumerateFiles(IntermediateDirectory, "*.zip").Where(p => p != finalPath))
-            {
-                File.Delete(stale);
-            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            TryDelete(written.Path);
             throw new SnapLoaderBuildException(ErrorCodes.ArchiveWriteFailed, $"Could not move the archive to '{finalPath}': {e.Message}", finalPath, e);
         }
+        DeleteStaleArchives(finalPath);
         return written with { Path = finalPath };
+    }
+
+    /// <summary>
+    /// Removes the archives of earlier packs. Only names that are a hash: a pending file belongs to a pack
+    /// that is still running.
+    /// </summary>
+    private void DeleteStaleArchives(string keep)
+    {
+        foreach (var stale in Directory.EnumerateFiles(IntermediateDirectory, "*.zip")
+                     .Where(p => p != keep && IsArchiveName(Path.GetFileNameWithoutExtension(p))))
+        {
+            if (!TryDelete(stale))
+            {
+                // Only disk space is lost; the archive of this pack is complete.
+                Log.LogMessage(MessageImportance.Normal, $"SnapLoader: could not remove the stale archive '{stale}'.");
+            }
+        }
+    }
+
+    private static bool IsArchiveName(string name) => name.Length == 64 && name.All(char.IsAsciiHexDigitLower);
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private ArchiveCompression ParseCompression() =>

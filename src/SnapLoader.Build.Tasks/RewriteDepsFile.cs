@@ -66,7 +66,8 @@ public sealed class RewriteDepsFile : SnapLoaderTask
             return;
         }
 
-        var temp = DepsFile + ".snaploader.tmp";
+        // A name of its own: another publish of the project may rewrite the same file at the same time.
+        var temp = $"{DepsFile}.{Guid.NewGuid():N}.snaploader.tmp";
         try
         {
             File.WriteAllText(temp, root.ToJsonString(s_writeOptions));

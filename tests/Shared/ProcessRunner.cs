@@ -20,8 +20,12 @@ internal sealed record ProcessResult(int ExitCode, string Output)
 /// <summary>Runs a command with its output captured (stdout and stderr interleaved).</summary>
 internal static class ProcessRunner
 {
+    /// <summary>
+    /// Runs the command to its end. <paramref name="onLine"/>, if given, sees each output line as it
+    /// comes (from the thread that reads it), so a test can act while the command still runs.
+    /// </summary>
     public static ProcessResult Run(string fileName, IEnumerable<string> arguments, string workingDirectory,
-        IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+        IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null, Action<string>? onLine = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -48,8 +52,20 @@ internal static class ProcessRunner
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        void OnData(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+            onLine?.Invoke(line);
+        }
+        process.OutputDataReceived += (_, e) => OnData(e.Data);
+        process.ErrorDataReceived += (_, e) => OnData(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -22,15 +22,17 @@ internal sealed partial class S3rverServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
+    private readonly string _script;
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _output = new();
-    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Replaced by RestartAsync: each node process announces its port once.
+    private Process _process = null!;
+    private TaskCompletionSource<int> _port = null!;
     private int _disposed;
 
-    private S3rverServer(Process process, string dataDirectory)
+    private S3rverServer(string script, string dataDirectory)
     {
-        _process = process;
+        _script = script;
         DataDirectory = dataDirectory;
     }
 
@@ -65,16 +67,58 @@ internal sealed partial class S3rverServer : IAsyncDisposable
                 $"s3rver is not installed: run `npm ci --prefix tests/s3rver` in {TestPaths.RepositoryRoot} (no {script})");
         }
 
-        var dataDirectory = TestPaths.NewTempFolder("s3rver");
+        var server = new S3rverServer(script, TestPaths.NewTempFolder("s3rver"));
+        try
+        {
+            // Port 0 lets the OS pick a free port, which s3rver prints once it listens: no race with
+            // another process taking a port we probed.
+            await server.LaunchAsync(port: 0).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Kills the node process at once (SIGKILL, as a crash or a lost host would end it), with requests
+    /// in flight cut off; the data folder and the port number are kept for <see cref="RestartAsync"/>.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts s3rver again after <see cref="KillAsync"/>, on the same port and data folder, so clients and
+    /// <see cref="ServiceUrl"/> stay valid and what it stored before the kill is there again.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        if (!_process.HasExited)
+        {
+            throw new InvalidOperationException("s3rver is still running; kill it first.");
+        }
+        _process.Dispose();
+        await LaunchAsync(new Uri(ServiceUrl).Port).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts node with s3rver on <paramref name="port"/> and waits until it answers.</summary>
+    private async Task LaunchAsync(int port)
+    {
         var startInfo = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // Port 0 lets the OS pick a free port, which s3rver prints once it listens: no race with
-        // another process taking a port we probed.
-        foreach (var argument in new[] { script, "--directory", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--no-vhost-buckets" })
+        foreach (var argument in new[] { _script, "--directory", DataDirectory, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets" })
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -83,18 +127,19 @@ internal sealed partial class S3rverServer : IAsyncDisposable
         startInfo.Environment["FORCE_COLOR"] = "1";
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var server = new S3rverServer(process, dataDirectory);
-        process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
-        process.ErrorDataReceived += (_, e) => server.OnOutput(e.Data);
-        process.Exited += (_, _) => server._port.TrySetException(new InvalidOperationException(
-            $"s3rver exited with code {SafeExitCode(process)} before it listened. Output:\n{string.Join('\n', server._output)}"));
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process = process;
+        _port = listening;
+        process.OutputDataReceived += (_, e) => OnOutput(e.Data);
+        process.ErrorDataReceived += (_, e) => OnOutput(e.Data);
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException(
+            $"s3rver exited with code {SafeExitCode(process)} before it listened. Output:\n{string.Join('\n', _output)}"));
         try
         {
             process.Start();
         }
         catch (Win32Exception e)
         {
-            Directory.Delete(dataDirectory, recursive: true);
             throw new InvalidOperationException("Cannot start `node`: install Node.js and put it on PATH.", e);
         }
         process.BeginOutputReadLine();
@@ -102,22 +147,15 @@ internal sealed partial class S3rverServer : IAsyncDisposable
 
         try
         {
-            var port = await server._port.Task.WaitAsync(s_startTimeout).ConfigureAwait(false);
-            server.ServiceUrl = $"http://127.0.0.1:{port}";
-            using var client = server.CreateClient();
+            var actualPort = await listening.Task.WaitAsync(s_startTimeout).ConfigureAwait(false);
+            ServiceUrl = $"http://127.0.0.1:{actualPort}";
+            using var client = CreateClient();
             await client.ListBucketsAsync(new ListBucketsRequest()).WaitAsync(s_startTimeout).ConfigureAwait(false);
-            return server;
         }
         catch (TimeoutException e)
         {
-            await server.DisposeAsync().ConfigureAwait(false);
             throw new InvalidOperationException(
-                $"s3rver did not answer within {s_startTimeout.TotalSeconds:0} s. Output:\n{string.Join('\n', server._output)}", e);
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
+                $"s3rver did not answer within {s_startTimeout.TotalSeconds:0} s. Output:\n{string.Join('\n', _output)}", e);
         }
     }
 
@@ -201,6 +239,24 @@ internal sealed partial class S3rverServer : IAsyncDisposable
             }
             await Task.Delay(20).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits until s3rver has logged <paramref name="count"/> requests that <paramref name="match"/>
+    /// accepts; false after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitForRequestsAsync(Func<string, bool> match, int count, TimeSpan timeout)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (_requests.Count(match) < count)
+        {
+            if (elapsed.Elapsed >= timeout)
+            {
+                return false;
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        return true;
     }
 
     /// <summary>

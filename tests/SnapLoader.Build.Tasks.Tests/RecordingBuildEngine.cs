@@ -21,7 +21,14 @@ internal sealed class RecordingBuildEngine : IBuildEngine
 
     public void LogErrorEvent(BuildErrorEventArgs e) => Errors.Add(e);
     public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
-    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e);
+    /// <summary>Called with each message as it is logged, on the task's thread, before the next one.</summary>
+    public Action<string>? OnMessage { get; set; }
+
+    public void LogMessageEvent(BuildMessageEventArgs e)
+    {
+        Messages.Add(e);
+        OnMessage?.Invoke(e.Message ?? "");
+    }
     public void LogCustomEvent(CustomBuildEventArgs e) { }
 
     public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) =>

@@ -79,8 +79,11 @@ internal sealed class FunctionProject
         return project;
     }
 
-    /// <summary>Runs <c>dotnet publish</c> with the arguments and returns its output.</summary>
-    public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Runs <c>dotnet publish</c> with the arguments and returns its output; <paramref name="onLine"/> sees
+    /// each line as it is written.
+    /// </summary>
+    public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, Action<string>? onLine = null)
     {
         var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
         {
@@ -90,7 +93,7 @@ internal sealed class FunctionProject
             ["MSBUILD_EXE_PATH"] = null,
             ["MSBuildSDKsPath"] = null,
         };
-        return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env);
+        return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env, onLine: onLine);
     }
 
     public string PublishFolder(string rid) => Path.Combine(Directory, "bin", "Release", "net8.0", rid, "publish");

@@ -113,6 +113,10 @@ public static class ArchiveUploader
         {
             return null;
         }
+        catch (AmazonS3Exception e) when (HeadErrorProbe.Applies(e))
+        {
+            throw await HeadErrorProbe.ExplainAsync(client, location, e, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static void EnsureSameArchive(GetObjectMetadataResponse existing, string archivePath, long length, string sha256, S3Location location)

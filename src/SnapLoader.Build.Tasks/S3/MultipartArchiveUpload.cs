@@ -12,15 +12,19 @@ namespace SnapLoader.Build.Tasks.S3;
 /// Written by hand rather than with TransferUtility (whose 4.1.0 also sends an abort when cancelled)
 /// to control the abort exactly: it goes out only once every part request has ended, since S3 keeps
 /// (and bills) a part that completes after the abort; it has its own timeout, as the build's token is
-/// already cancelled; and when it fails, the log says how to clean up. The loop also reports progress
-/// on the build's schedule and turns chunk encoding off per request for S3-compatible servers
-/// (<see cref="S3ClientSettings.UseChunkEncoding"/>).
+/// already cancelled; and when it fails, the build error says how to clean up. A Complete that fails is
+/// followed by a HeadObject, since S3 may have built the object and lost only the answer. The loop also
+/// reports progress on the build's schedule and turns chunk encoding off per request for S3-compatible
+/// servers (<see cref="S3ClientSettings.UseChunkEncoding"/>).
 /// </remarks>
 internal static class MultipartArchiveUpload
 {
     private static readonly TimeSpan s_abortTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Uploads <paramref name="archivePath"/> in parts; throws what the SDK threw, after aborting.</summary>
+    /// <summary>
+    /// Uploads <paramref name="archivePath"/> in parts. Throws <see cref="OperationCanceledException"/>
+    /// when cancelled, else a <see cref="MultipartUploadFailure"/> around what the SDK threw, after aborting.
+    /// </summary>
     public static async Task RunAsync(
         IAmazonS3 client,
         S3ClientSettings settings,
@@ -74,8 +78,22 @@ internal static class MultipartArchiveUpload
                 var response = await client.UploadPartAsync(request, partToken).ConfigureAwait(false);
                 parts[index] = new PartETag(index + 1, response.ETag);
             }).ConfigureAwait(false);
-
             cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (Exception e)
+        {
+            progress.Dispose();
+            // No CompleteMultipartUpload was sent, so S3 cannot have an object from this upload.
+            var cleanup = await AbortAsync(client, location, uploadId, e, "nothing was written under the key", log).ConfigureAwait(false);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            throw new MultipartUploadFailure(uploadId, "UploadPart", cleanup, e);
+        }
+
+        try
+        {
             // Not cancellable: once the request is sent, only S3's answer tells whether the object
             // exists, and cancelling it would leave that unknown.
             await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
@@ -88,16 +106,30 @@ internal static class MultipartArchiveUpload
         }
         catch (Exception e)
         {
+            var (state, finding) = await CompletedUploadCheck.RunAsync(client, location, length, sha256).ConfigureAwait(false);
+            if (state == CompletedUploadCheck.State.Complete)
+            {
+                log($"CompleteMultipartUpload of multipart upload {uploadId} failed ({e.Message}), but {finding}: " +
+                    "S3 completed the upload and only its answer was lost.");
+                progress.Finish();
+                return;
+            }
             progress.Dispose();
-            await AbortAsync(client, location, uploadId, e, log).ConfigureAwait(false);
-            throw;
+            // Harmless if S3 did complete it after all (the abort then finds no upload), and needed if not.
+            var cleanup = await AbortAsync(client, location, uploadId, e, finding, log).ConfigureAwait(false);
+            throw new MultipartUploadFailure(uploadId, "CompleteMultipartUpload", cleanup, e);
         }
         progress.Finish();
     }
 
-    private static async Task AbortAsync(IAmazonS3 client, S3Location location, string uploadId, Exception cause, Action<string> log)
+    /// <summary>
+    /// Aborts the upload and returns what happened as sentences for the build error (also logged):
+    /// <paramref name="keyState"/> says what is under the key, as far as the caller knows.
+    /// </summary>
+    private static async Task<string> AbortAsync(IAmazonS3 client, S3Location location, string uploadId, Exception cause, string keyState, Action<string> log)
     {
         var why = cause is OperationCanceledException ? "the build was cancelled" : "a request failed";
+        string outcome;
         try
         {
             using var timeout = new CancellationTokenSource(s_abortTimeout);
@@ -107,14 +139,15 @@ internal static class MultipartArchiveUpload
                 Key = location.Key,
                 UploadId = uploadId,
             }, timeout.Token).ConfigureAwait(false);
-            log($"Aborted multipart upload {uploadId} of {location.S3Uri} because {why}; nothing was written under the key.");
+            outcome = $"Aborted multipart upload {uploadId} of {location.S3Uri} because {why}; {keyState}.";
         }
         catch (Exception abortError)
         {
-            log($"Could not abort multipart upload {uploadId} of {location.S3Uri} ({abortError.Message}). Nothing was written " +
-                "under the key, but its uploaded parts are kept (and billed) until a lifecycle rule with " +
-                "AbortIncompleteMultipartUpload removes them, or: aws s3api abort-multipart-upload " +
-                $"--bucket {location.Bucket} --key {location.Key} --upload-id {uploadId}");
+            outcome = $"Could not abort multipart upload {uploadId} of {location.S3Uri} ({abortError.Message}); {keyState}, " +
+                "but its uploaded parts are kept (and billed) until a lifecycle rule with AbortIncompleteMultipartUpload " +
+                $"removes them, or: aws s3api abort-multipart-upload --bucket {location.Bucket} --key {location.Key} --upload-id {uploadId}";
         }
+        log(outcome);
+        return outcome;
     }
 }

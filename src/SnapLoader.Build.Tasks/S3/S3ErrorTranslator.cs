@@ -7,7 +7,8 @@ namespace SnapLoader.Build.Tasks.S3;
 
 /// <summary>
 /// Turns what the SDK throws into a <see cref="SnapLoaderBuildException"/> whose code and message say
-/// what to fix: the bucket, the permissions, the endpoint, or (SNAP0034) the cause as S3 gave it.
+/// what to fix: the bucket, the credentials, the permissions, the region, the endpoint, or (SNAP0034)
+/// the cause as S3 gave it.
 /// </summary>
 internal static class S3ErrorTranslator
 {
@@ -18,16 +19,33 @@ internal static class S3ErrorTranslator
         {
             return known;
         }
+        if (error is MultipartUploadFailure { InnerException: { } cause } multipart)
+        {
+            // The cause decides the code; the cleanup tells what is left to do about the upload.
+            var translated = Translate(cause, multipart.Operation, location, settings);
+            return new SnapLoaderBuildException(
+                translated.Code, $"{translated.Message.TrimEnd('.')}. {multipart.Cleanup}", translated.File, translated.InnerException);
+        }
         if (UnreachableReason(error) is { } reason)
         {
             return new SnapLoaderBuildException(
                 ErrorCodes.EndpointUnreachable,
-                $"Cannot reach the S3 endpoint {settings.EndpointDescription} to upload {location.S3Uri}: {reason} " +
+                $"Cannot reach the S3 endpoint {settings.EndpointDescription} for {operation} of {location.S3Uri}: {reason} " +
                 $"(after {S3ClientSettings.MaxErrorRetry} retries). Check the endpoint URL, the network and any proxy.",
                 inner: error);
         }
         if (error is AmazonS3Exception s3)
         {
+            if (IsExpiredSession(s3))
+            {
+                // S3 answers 400, not 403, for these: without this they would read as a failed upload.
+                return new SnapLoaderBuildException(
+                    ErrorCodes.NoCredentials,
+                    $"The AWS credentials from {settings.CredentialsSource} have expired. S3 answered {operation} of " +
+                    $"{location.S3Uri} with {DescribeS3Error(s3)}. Their session token is no longer valid: sign in again " +
+                    "(aws sso login), assume the role again or renew AWS_SESSION_TOKEN, then publish again.",
+                    inner: error);
+            }
             if (s3.ErrorCode == "NoSuchBucket")
             {
                 return new SnapLoaderBuildException(
@@ -50,10 +68,13 @@ internal static class S3ErrorTranslator
             }
             if (IsWrongRegion(s3))
             {
+                var fix = BucketRegionHint.From(s3) is { } bucketRegion
+                    ? $"The bucket is in region {bucketRegion}: set SnapLoaderRegion (or AWS_REGION) to {bucketRegion}."
+                    : $"Set SnapLoaderRegion (or AWS_REGION) to the bucket's region (aws s3api get-bucket-location --bucket {location.Bucket}).";
                 return new SnapLoaderBuildException(
-                    ErrorCodes.UploadFailed,
-                    $"{operation} of {location.S3Uri} failed: {DescribeS3Error(s3)}. The bucket is not in region " +
-                    $"{settings.Region} (from {settings.RegionSource}); set its region (aws s3api get-bucket-location --bucket {location.Bucket}).",
+                    ErrorCodes.WrongRegion,
+                    $"The bucket '{location.Bucket}' is not in region {settings.Region} (from {settings.RegionSource}). S3 answered " +
+                    $"{operation} of {location.S3Uri} with {DescribeS3Error(s3)}. {fix}",
                     inner: error);
             }
             return Failed(operation, location, DescribeS3Error(s3), error);
@@ -96,6 +117,9 @@ internal static class S3ErrorTranslator
         return null;
     }
 
+    private static bool IsExpiredSession(AmazonS3Exception s3) =>
+        s3.ErrorCode is "ExpiredToken" or "TokenRefreshRequired";
+
     private static bool IsWrongRegion(AmazonS3Exception s3) =>
         s3.ErrorCode is "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException"
         || s3.StatusCode == HttpStatusCode.MovedPermanently;
@@ -103,7 +127,8 @@ internal static class S3ErrorTranslator
     private static string DescribeS3Error(AmazonS3Exception s3)
     {
         var code = string.IsNullOrEmpty(s3.ErrorCode) ? "no error code" : s3.ErrorCode;
-        return $"{code}, HTTP {(int)s3.StatusCode}: {s3.Message}";
+        // Without its final period, since messages go on after it.
+        return $"{code}, HTTP {(int)s3.StatusCode}: {s3.Message.TrimEnd('.')}";
     }
 
     private static SnapLoaderBuildException Failed(string operation, S3Location location, string cause, Exception error) =>

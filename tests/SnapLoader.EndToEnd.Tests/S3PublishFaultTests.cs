@@ -1,0 +1,158 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Amazon.S3;
+using SnapLoader.Tests;
+
+namespace SnapLoader.EndToEnd.Tests;
+
+/// <summary>Real `dotnet publish` runs whose upload meets a fault, against s3rver on 127.0.0.1.</summary>
+[TestClass]
+public sealed partial class S3PublishFaultTests
+{
+    // Stored, so the archive is as large as the file: eight parts of 8 MiB, about a second of upload to
+    // s3rver, most of which is still to come when the first progress line (10%) shows.
+    private const int ModelBytes = 64 * 1000 * 1000;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task ServerKilledDuringThePublishUpload_FailsWithItsCodeAndTheUploadToAbort_AndTheNextPublishUploads()
+    {
+        await using var server = await S3rverServer.StartAsync();
+        await server.CreateBucketAsync("artifacts");
+        var project = FunctionProject.Create(
+            """
+            <None Include="model.bin" CopyToPublishDirectory="PreserveNewest" />
+            <SnapLoaderInclude Include="model.bin" />
+            """,
+            $"""
+            <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+            <SnapLoaderCompression>Stored</SnapLoaderCompression>
+            <SnapLoaderBucket>artifacts</SnapLoaderBucket>
+            <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
+            """);
+        File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), RandomNumberGenerator.GetBytes(ModelBytes));
+        var credentials = new Dictionary<string, string?>
+        {
+            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
+            ["AWS_REGION"] = "us-east-1",
+        };
+
+        var killed = false;
+        void KillAtTheFirstProgressLine(string line)
+        {
+            // The parts are in flight once the upload reports progress; the publish's output reaches this
+            // process within milliseconds, most of the upload still to come.
+            if (!killed && line.Contains("SnapLoader: Uploading s3://", StringComparison.Ordinal) && line.Contains("%)", StringComparison.Ordinal))
+            {
+                killed = true;
+                server.KillAsync().GetAwaiter().GetResult();
+            }
+        }
+
+        var failed = project.Publish(["--self-contained", "false"], credentials, KillAtTheFirstProgressLine);
+
+        Assert.IsTrue(killed, "the upload reported no progress:\n" + failed.Output);
+        TestContext.WriteLine(string.Join("\n", failed.Output.Split('\n').Where(l => l.Contains("error SNAP", StringComparison.Ordinal)).Distinct()));
+        Assert.AreNotEqual(0, failed.ExitCode, failed.Output);
+        var archive = Directory.GetFiles(Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "snaploader"), "*.zip").Single();
+        var key = "snaploader/" + Path.GetFileName(archive);
+        var uploadId = UploadId().Match(failed.Output) is { Success: true } match ? match.Groups[1].Value : null;
+        Assert.IsNotNull(uploadId, failed.Output);
+        StringAssert.Contains(failed.Output, "error SNAP0035");
+        StringAssert.Contains(failed.Output, $"s3://artifacts/{key}");
+        Assert.IsFalse(failed.Output.Contains("SnapLoader: Uploaded s3://", StringComparison.Ordinal), failed.Output);
+        StringAssert.Contains(failed.Output, $"aws s3api abort-multipart-upload --bucket artifacts --key {key} --upload-id {uploadId}");
+
+        await server.RestartAsync();
+        using var client = server.CreateClient();
+        var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync("artifacts", key, TestContext.CancellationToken));
+        Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
+
+        var next = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("the publish after the restart");
+
+        StringAssert.Contains(next.Output, $"Uploaded s3://artifacts/{key}");
+        var sha256 = Path.GetFileNameWithoutExtension(archive);
+        Assert.AreEqual(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive))));
+        using var response = await client.GetObjectAsync("artifacts", key, TestContext.CancellationToken);
+        Assert.AreEqual(sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, TestContext.CancellationToken)));
+    }
+
+    [TestMethod]
+    public async Task TwoPublishesOfTheProjectAtOnce_BothSucceedAndLeaveTheCompleteArchiveOnDiskAndInS3()
+    {
+        await using var server = await S3rverServer.StartAsync();
+        await server.CreateBucketAsync("artifacts");
+        // S3 never shows a partly written object; s3rver answers a HEAD that comes while it writes one with
+        // what it has so far, which the uploader takes for another object (SNAP0036). Holding each upload
+        // until s3rver has answered both publishes' HEADs gives S3's view: neither finds the object.
+        var headsToWaitFor = 0;
+        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        {
+            if (request.Method is "PUT" or "POST")
+            {
+                await server.WaitForRequestsAsync(r => r.StartsWith("HEAD /artifacts/", StringComparison.Ordinal), Volatile.Read(ref headsToWaitFor), TimeSpan.FromSeconds(60));
+            }
+            return null;
+        });
+        var project = FunctionProject.Create(
+            """
+            <None Include="model.bin" CopyToPublishDirectory="PreserveNewest" />
+            <SnapLoaderInclude Include="model.bin" />
+            """,
+            $"""
+            <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+            <SnapLoaderCompression>Deflate</SnapLoaderCompression>
+            <SnapLoaderCompressionLevel>9</SnapLoaderCompressionLevel>
+            <SnapLoaderBucket>artifacts</SnapLoaderBucket>
+            <SnapLoaderServiceUrl>{proxy.ServiceUrl}</SnapLoaderServiceUrl>
+            """);
+        // Half compressible, so that packing takes about a second: long enough for both publishes to find
+        // no archive and pack at the same time, instead of the second finding the first's.
+        var model = RandomNumberGenerator.GetBytes(24 * 1000 * 1000);
+        for (var i = 0; i < model.Length; i++)
+        {
+            model[i] &= 0x0f;
+        }
+        File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), model);
+        var credentials = new Dictionary<string, string?>
+        {
+            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
+            ["AWS_REGION"] = "us-east-1",
+        };
+        // A first publish restores and compiles, which two builds of one project cannot do at once (MSBuild's
+        // own limit). Then the archive and the object go, so that both publishes pack and upload again.
+        project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("the first publish");
+        var intermediate = Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "snaploader");
+        var key = "snaploader/" + Path.GetFileName(Directory.GetFiles(intermediate, "*.zip").Single());
+        Directory.Delete(intermediate, recursive: true);
+        using var client = server.CreateClient();
+        await client.DeleteObjectAsync("artifacts", key, TestContext.CancellationToken);
+
+        // The HEAD of the first publish, then one of each of the two.
+        Volatile.Write(ref headsToWaitFor, 3);
+        var publishes = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            Task.Run(() => project.Publish(["--self-contained", "false", "--no-restore"], credentials), TestContext.CancellationToken)));
+
+        foreach (var publish in publishes)
+        {
+            publish.EnsureSuccess("a publish beside another");
+            StringAssert.Contains(publish.Output, "SnapLoader: Packed 1 file(s)");
+            StringAssert.Contains(publish.Output, $"SnapLoader: Uploaded s3://artifacts/{key}");
+        }
+        var archive = Directory.GetFiles(intermediate, "*.zip").Single();
+        Assert.AreEqual(key, "snaploader/" + Path.GetFileName(archive));
+        var sha256 = Path.GetFileNameWithoutExtension(archive);
+        Assert.AreEqual(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive))));
+        CollectionAssert.AreEquivalent(new[] { Path.GetFileName(archive), "archive.stamp.json" }, Directory.GetFileSystemEntries(intermediate).Select(Path.GetFileName).ToArray());
+        using var response = await client.GetObjectAsync("artifacts", key, TestContext.CancellationToken);
+        Assert.AreEqual(sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, TestContext.CancellationToken)));
+        Assert.AreEqual(sha256, response.Metadata["x-amz-meta-sha256"]);
+    }
+
+    [GeneratedRegex(@"\(multipart upload ([^)\s]+)\)")]
+    private static partial Regex UploadId();
+}
