@@ -7,7 +7,7 @@ internal readonly record struct ZstdFrame(long CompressedOffset, int CompressedS
 
 /// <summary>
 /// Reads the seek table that ends a zstd entry written as several frames (zstd's seekable format, from its
-/// contrib/seekable_format; SnapLoader.Build writes it for files over 16 MiB), so the loader can decode the frames in
+/// contrib/seekable_format; SnapLoader.Build writes it for files over 32 MiB), so the loader can decode the frames in
 /// parallel. An entry without one (a single frame, as other zip tools write) is decoded as one stream.
 /// </summary>
 /// <remarks>Read by hand: ZstdSharp implements zstd's core format only, not the seekable format of its contrib folder.</remarks>

@@ -5,13 +5,13 @@ using SnapLoader.Tests;
 namespace SnapLoader.Runtime.Tests;
 
 /// <summary>
-/// Large zstd entries as the build writes them: independent 16 MiB frames and a seek table, decoded in parallel.
+/// Large zstd entries as the build writes them: independent 32 MiB frames and a seek table, decoded in parallel.
 /// </summary>
 [TestClass]
 [DoNotParallelize] // Counts this process's memory files.
 public sealed class ZstdFrameTests
 {
-    private const long Size = (40L << 20) + 12345; // three frames: 16 MiB, 16 MiB and the rest
+    private const long Size = (72L << 20) + 12345; // three frames: 32 MiB, 32 MiB and the rest
     private string _folder = "";
 
     [TestInitialize]
@@ -29,7 +29,7 @@ public sealed class ZstdFrameTests
         var entry = directory.Entries.Single();
         var frames = await ZstdFrameIndex.ReadAsync(source, directory, entry, await directory.GetDataOffsetAsync(source, entry, CancellationToken.None), "the manifest", CancellationToken.None);
         Assert.IsNotNull(frames);
-        CollectionAssert.AreEqual(new[] { 16 << 20, 16 << 20, (int)(Size - (32L << 20)) }, frames.Select(f => f.DecompressedSize).ToArray());
+        CollectionAssert.AreEqual(new[] { 32 << 20, 32 << 20, (int)(Size - (64L << 20)) }, frames.Select(f => f.DecompressedSize).ToArray());
 
         var statistics = new LoadStatistics();
         var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, statistics, CancellationToken.None);

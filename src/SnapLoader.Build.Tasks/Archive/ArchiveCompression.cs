@@ -10,7 +10,7 @@ public enum ArchiveCompression
     Deflate,
 
     /// <summary>
-    /// ZIP method 93 (Zstandard; frames carry their content size, and an entry over 16 MiB is several frames
+    /// ZIP method 93 (Zstandard; frames carry their content size, and an entry over 32 MiB is several frames
     /// plus a seek table so that it decodes on several cores): smaller and about twice as fast to decode as
     /// deflate, but <c>unzip</c> and older Python can only list it.
     /// </summary>
