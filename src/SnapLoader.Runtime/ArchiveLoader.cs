@@ -308,7 +308,10 @@ internal static class ArchiveLoader
     private static string DeclaredBy(PlannedLoad item) =>
         item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
 
-    /// <summary>Fetches one frame whole (a few MiB) and decodes it into its part of the file, chunk by chunk.</summary>
+    /// <summary>
+    /// Decodes one frame straight from its ranged read into its part of the file, chunk by chunk: nothing holds the
+    /// frame whole, so memory per frame in flight is the decoder's window and two chunks, whatever the frame's size.
+    /// </summary>
     private static async Task DecodeFrameAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, ZstdFrame frame, MemoryFile file, SemaphoreSlim slots,
         LoadStatistics statistics, CancellationToken cancellationToken)
@@ -316,28 +319,23 @@ internal static class ArchiveLoader
         var entry = item.Entry;
         var declaredBy = $"frame at {frame.DecompressedOffset:N0} of its seek table";
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var compressed = ArrayPool<byte>.Shared.Rent(frame.CompressedSize);
         var chunk = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
         try
         {
             var started = Stopwatch.GetTimestamp();
-            await using (var range = await source.OpenRangeAsync(dataOffset + frame.CompressedOffset, frame.CompressedSize, cancellationToken).ConfigureAwait(false))
-            {
-                await range.ReadExactlyAsync(compressed.AsMemory(0, frame.CompressedSize), cancellationToken).ConfigureAwait(false);
-            }
-            statistics.AddRange(frame.CompressedSize, Stopwatch.GetTimestamp() - started);
-
-            using var decoder = new ZstdSharp.DecompressionStream(new MemoryStream(compressed, 0, frame.CompressedSize, writable: false),
-                bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: false);
+            await using var range = await source.OpenRangeAsync(dataOffset + frame.CompressedOffset, frame.CompressedSize, cancellationToken).ConfigureAwait(false);
+            var compressed = new TimedReadStream(range);
+            var opened = Stopwatch.GetTimestamp();
+            using var decoder = new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
             long decoded = 0, decodeTicks = 0, writeTicks = 0;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var decoding = Stopwatch.GetTimestamp();
+                var (decoding, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.ReadTicks);
                 // One byte more than the frame may hold, so a frame that decodes to more is caught without writing past it.
                 var want = (int)Math.Min(chunk.Length, frame.DecompressedSize - decoded + 1);
                 var read = await ReadDecodedAsync(decoder, chunk.AsMemory(0, want), directory, entry, frame.DecompressedOffset + decoded, cancellationToken).ConfigureAwait(false);
-                decodeTicks += Stopwatch.GetTimestamp() - decoding;
+                decodeTicks += Stopwatch.GetTimestamp() - decoding - (compressed.ReadTicks - waitedBefore);
                 if (read == 0)
                 {
                     break;
@@ -355,13 +353,13 @@ internal static class ArchiveLoader
             {
                 throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, frame.DecompressedSize, decoded, declaredBy);
             }
+            statistics.AddRange(compressed.BytesRead, opened - started + compressed.ReadTicks);
             statistics.AddDecode(decoded, decodeTicks);
             statistics.AddWrite(writeTicks);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
-            ArrayPool<byte>.Shared.Return(compressed);
             slots.Release();
         }
     }
