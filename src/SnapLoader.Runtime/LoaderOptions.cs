@@ -3,9 +3,11 @@ namespace SnapLoader.Runtime;
 /// <summary>How <see cref="ArchiveLoader"/> fetches an archive.</summary>
 /// <remarks>
 /// The loader's managed buffers are bounded by these values, never by the archive: at most <see cref="Parallelism"/>
-/// ranges of <see cref="RangeSize"/> bytes are prefetched for compressed entries (stored entries stream each range
-/// through a 1 MiB buffer straight into the memory file), plus about four 1 MiB chunks per entry being decoded, plus the
-/// central directory. With the defaults on 2 cores: 4 x 16 MiB + 4 x 4 MiB at most. zstd's window lives in native memory.
+/// ranges of <see cref="RangeSize"/> bytes are prefetched for a compressed entry of one stream (stored entries stream
+/// each range through a 1 MiB buffer straight into the memory file, and the frames of a large zstd entry decode
+/// straight from their ranged reads through 1 MiB buffers), plus about four 1 MiB chunks per entry being decoded, plus
+/// the central directory. With the defaults on 2 cores: 4 x 16 MiB + 4 x 4 MiB at most. zstd's window lives in native
+/// memory.
 /// </remarks>
 internal sealed class LoaderOptions
 {
