@@ -10,8 +10,7 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed partial class S3PublishFaultTests
 {
-    // Stored, so the archive is as large as the file: eight parts of 8 MiB, about a second of upload to
-    // s3rver, most of which is still to come when the first progress line (10%) shows.
+    // Stored, so the archive is as large as the file: eight parts of 8 MiB.
     private const int ModelBytes = 64 * 1000 * 1000;
 
     public TestContext TestContext { get; set; } = null!;
@@ -21,6 +20,20 @@ public sealed partial class S3PublishFaultTests
     {
         await using var server = await S3rverServer.StartAsync();
         await server.CreateBucketAsync("artifacts");
+        // Parts after the first wait in the proxy until s3rver is dead, so the kill lands in the middle of the upload
+        // however fast the machine uploads and however late the publish's output arrives.
+        var holding = 1;
+        var partHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverDead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        {
+            if (Volatile.Read(ref holding) == 1 && request.Method == "PUT" && LaterPart().IsMatch(request.Target))
+            {
+                partHeld.TrySetResult();
+                await serverDead.Task;
+            }
+            return null;
+        });
         var project = FunctionProject.Create(
             """
             <None Include="model.bin" CopyToPublishDirectory="PreserveNewest" />
@@ -30,7 +43,7 @@ public sealed partial class S3PublishFaultTests
             <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
             <SnapLoaderCompression>Stored</SnapLoaderCompression>
             <SnapLoaderBucket>artifacts</SnapLoaderBucket>
-            <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
+            <SnapLoaderServiceUrl>{proxy.ServiceUrl}</SnapLoaderServiceUrl>
             """);
         File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), RandomNumberGenerator.GetBytes(ModelBytes));
         var credentials = new Dictionary<string, string?>
@@ -40,28 +53,26 @@ public sealed partial class S3PublishFaultTests
             ["AWS_REGION"] = "us-east-1",
         };
 
-        var killed = false;
-        void KillAtTheFirstProgressLine(string line)
+        var killer = Task.Run(async () =>
         {
-            // The parts are in flight once the upload reports progress; the publish's output reaches this
-            // process within milliseconds, most of the upload still to come.
-            if (!killed && line.Contains("SnapLoader: Uploading s3://", StringComparison.Ordinal) && line.Contains("%)", StringComparison.Ordinal))
-            {
-                killed = true;
-                server.KillAsync().GetAwaiter().GetResult();
-            }
-        }
+            await partHeld.Task;
+            await server.KillAsync();
+            serverDead.TrySetResult();
+        });
 
-        var failed = project.Publish(["--self-contained", "false"], credentials, KillAtTheFirstProgressLine);
+        var failed = project.Publish(["--self-contained", "false"], credentials);
+        Volatile.Write(ref holding, 0);
 
-        Assert.IsTrue(killed, "the upload reported no progress:\n" + failed.Output);
+        Assert.IsTrue(partHeld.Task.IsCompleted, "the upload sent no second part:\n" + failed.Output);
+        await killer.WaitAsync(TimeSpan.FromSeconds(30), TestContext.CancellationToken);
         TestContext.WriteLine(string.Join("\n", failed.Output.Split('\n').Where(l => l.Contains("error SNAP", StringComparison.Ordinal)).Distinct()));
         Assert.AreNotEqual(0, failed.ExitCode, failed.Output);
         var archive = Directory.GetFiles(Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "snaploader"), "*.zip").Single();
         var key = "snaploader/" + Path.GetFileName(archive);
         var uploadId = UploadId().Match(failed.Output) is { Success: true } match ? match.Groups[1].Value : null;
         Assert.IsNotNull(uploadId, failed.Output);
-        StringAssert.Contains(failed.Output, "error SNAP0035");
+        // The proxy accepts the connection and then loses it, as a server dying mid-request does: the upload fails (SNAP0034).
+        StringAssert.Contains(failed.Output, "error SNAP0034");
         StringAssert.Contains(failed.Output, $"s3://artifacts/{key}");
         Assert.IsFalse(failed.Output.Contains("SnapLoader: Uploaded s3://", StringComparison.Ordinal), failed.Output);
         StringAssert.Contains(failed.Output, $"aws s3api abort-multipart-upload --bucket artifacts --key {key} --upload-id {uploadId}");
@@ -155,4 +166,8 @@ public sealed partial class S3PublishFaultTests
 
     [GeneratedRegex(@"\(multipart upload ([^)\s]+)\)")]
     private static partial Regex UploadId();
+
+    /// <summary>An UploadPart request for part 2 or later.</summary>
+    [GeneratedRegex(@"[?&]partNumber=([2-9]|\d\d+)(&|$)")]
+    private static partial Regex LaterPart();
 }
