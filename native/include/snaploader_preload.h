@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 /* The ABI version this header describes. Bumped on any incompatible change. */
-#define SNAPLOADER_ABI_VERSION 1
+#define SNAPLOADER_ABI_VERSION 2
 
 /* Returns SNAPLOADER_ABI_VERSION of the loaded shim. */
 int snaploader_abi_version(void);

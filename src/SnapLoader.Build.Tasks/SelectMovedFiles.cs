@@ -125,7 +125,7 @@ public sealed class SelectMovedFiles : SnapLoaderTask
     private void AddNeededLibraries(List<ITaskItem> moved, List<ITaskItem> staying)
     {
         var pending = new Queue<ITaskItem>(moved.Where(i => i.GetMetadata(MetadataNames.Kind) == MovedFileKinds.NativeLibrary));
-        var sonames = new Lazy<Dictionary<ITaskItem, string?>>(() => staying.ToDictionary(i => i, i => ElfFile.Read(i.ItemSpec).Soname));
+        var sonames = new Lazy<Dictionary<ITaskItem, string?>>(() => staying.ToDictionary(i => i, SonameOrNull));
         while (pending.Count > 0 && staying.Count > 0)
         {
             var library = pending.Dequeue();
@@ -143,6 +143,20 @@ public sealed class SelectMovedFiles : SnapLoaderTask
                 Log.LogMessage(MessageImportance.Normal,
                     $"SnapLoader moves '{dependency.GetMetadata(MetadataNames.MovedPath)}' with '{library.GetMetadata(MetadataNames.MovedPath)}', which needs it.");
             }
+        }
+    }
+
+    // A library that stays need not be readable by the ELF reader: one it cannot parse simply matches no DT_NEEDED by SONAME.
+    private string? SonameOrNull(ITaskItem library)
+    {
+        try
+        {
+            return ElfFile.Read(library.ItemSpec).Soname;
+        }
+        catch (SnapLoaderBuildException e)
+        {
+            Log.LogMessage(MessageImportance.Low, $"SnapLoader could not read the SONAME of '{library.ItemSpec}', which stays in the deployment: {e.Message}");
+            return null;
         }
     }
 

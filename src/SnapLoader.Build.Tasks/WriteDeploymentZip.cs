@@ -34,14 +34,15 @@ public sealed class WriteDeploymentZip : SnapLoaderTask
         var root = Path.GetFullPath(PublishDirectory);
         var destination = Path.GetFullPath(ZipPath);
         var executables = new HashSet<string>(ExecutableFiles.Select(PublishPaths.Normalize), StringComparer.Ordinal);
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => f != destination)
-            .Select(f => (FullPath: f, EntryName: Path.GetRelativePath(root, f).Replace('\\', '/')))
-            .OrderBy(f => f.EntryName, StringComparer.Ordinal)
-            .ToList();
         var temporary = destination + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        var files = new List<(string FullPath, string EntryName)>();
         try
         {
+            files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Where(f => f != destination)
+                .Select(f => (FullPath: f, EntryName: Path.GetRelativePath(root, f).Replace('\\', '/')))
+                .OrderBy(f => f.EntryName, StringComparer.Ordinal)
+                .ToList();
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             using (var zip = new ZipArchive(new FileStream(temporary, FileMode.CreateNew, FileAccess.Write), ZipArchiveMode.Create))
             {
@@ -61,14 +62,23 @@ public sealed class WriteDeploymentZip : SnapLoaderTask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            DeleteQuietly(temporary);
             throw new SnapLoaderBuildException(ErrorCodes.DeploymentZipFailed,
                 $"Could not write the deployment zip '{destination}' from '{root}': {e.Message} Check the disk space and the permissions of its folder.", destination, e);
         }
         LogHigh($"  deployment zip: {destination} ({new FileInfo(destination).Length / 1e6:0.0} MB, {files.Count} files)");
+    }
+
+    // Cleanup after a failure that is already on its way up; a second failure here would only hide it.
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private static bool IsExecutableOnDisk(string path) => !OperatingSystem.IsWindows()

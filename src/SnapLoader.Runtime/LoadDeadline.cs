@@ -41,12 +41,14 @@ internal sealed class LoadDeadline
         {
             return new LoadDeadline(DefaultTimeout);
         }
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+        // CancelAfter takes at most 2^32 - 2 ms (about 49 days); below a millisecond the deadline would have passed already.
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            && (seconds == 0 || (seconds >= 0.001 && seconds <= uint.MaxValue / 1000.0 - 1)))
         {
             return new LoadDeadline(seconds == 0 ? null : TimeSpan.FromSeconds(seconds));
         }
         // A typo must not fail the init it was meant to tune.
-        LambdaLog.Warn($"{Variable}='{text}' is not a number of seconds (0 turns the deadline off); the default of {DefaultTimeout.TotalSeconds:0} s applies");
+        LambdaLog.Warn($"{Variable}='{text}' is not a number of seconds from 0.001 to about 4 million (0 turns the deadline off); the default of {DefaultTimeout.TotalSeconds:0} s applies");
         return new LoadDeadline(DefaultTimeout);
     }
 

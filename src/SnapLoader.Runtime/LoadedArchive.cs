@@ -67,12 +67,16 @@ internal sealed class LoadedArchive
         {
             // The links would point at descriptor numbers that are about to be reused, and the shim would keep answering
             // for files that did not load: both go, so the paths answer from the disk again, as before the load.
-            foreach (var path in registered)
+            try
             {
-                PreloadShim.Unregister(path);
+                PreloadShim.UnregisterAll(registered);
+                SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
             }
-            SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
-            archive.Close();
+            finally
+            {
+                // Whatever the cleanup met, the memory files go and the load's own error is the one that leaves.
+                archive.Close();
+            }
             throw;
         }
         return archive;

@@ -10,7 +10,7 @@ namespace SnapLoader.Runtime;
 internal static unsafe class PreloadShim
 {
     /// <summary>The ABI version this runtime speaks (SNAPLOADER_ABI_VERSION in native/include/snaploader_preload.h).</summary>
-    public const int AbiVersion = 1;
+    public const int AbiVersion = 2;
 
     /// <summary>The variable the exec wrapper sets; named in the warning when the shim is missing.</summary>
     public const string ExecWrapperVariable = "AWS_LAMBDA_EXEC_WRAPPER";
@@ -55,6 +55,26 @@ internal static unsafe class PreloadShim
         }
         ThrowOnError(result, $"unregister '{originalPath}' from the preload shim");
         return true;
+    }
+
+    /// <summary>
+    /// Takes back every path of <paramref name="originalPaths"/>, for the cleanup of a failed load: a path the shim
+    /// cannot take back (it could not even open /dev/null) is reported and skipped, so the cleanup never throws over
+    /// the error that caused it.
+    /// </summary>
+    public static void UnregisterAll(IEnumerable<string> originalPaths)
+    {
+        foreach (var path in originalPaths)
+        {
+            try
+            {
+                Unregister(path);
+            }
+            catch (SnapLoaderException e)
+            {
+                LambdaLog.Warn($"after a failed load, {e.Message}");
+            }
+        }
     }
 
     /// <summary>Closes registration; later attempts fail. Called once everything of the manifest is registered.</summary>

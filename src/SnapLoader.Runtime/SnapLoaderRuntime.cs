@@ -22,6 +22,7 @@ public static class SnapLoaderRuntime
 
     private static readonly object s_gate = new();
     private static readonly ConcurrentDictionary<string, MemoryFile> s_manualFiles = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> s_registeredManualPaths = new(StringComparer.Ordinal); // guarded by s_gate
     private static readonly List<LoadedArchive> s_archives = [];
     private static SnapLoaderManifest? s_manifest;
     private static string? s_basePath;
@@ -288,25 +289,35 @@ public static class SnapLoaderRuntime
         SymlinkFarm.Create(targetDirectory, files);
         if (PreloadShim.IsPreloaded)
         {
-            var registered = new List<string>();
-            try
+            lock (s_gate)
             {
-                foreach (var (relativePath, file) in files)
+                RegisterManualFiles(files);
+            }
+        }
+    }
+
+    /// <summary>Registers the manual files' original paths: all of this call's new ones, or none. Called under <c>s_gate</c>.</summary>
+    private static void RegisterManualFiles(IReadOnlyList<(string RelativePath, MemoryFile File)> files)
+    {
+        var registered = new List<string>();
+        try
+        {
+            foreach (var (relativePath, file) in files)
+            {
+                var path = Path.Combine(BasePath, relativePath);
+                PreloadShim.Register(path, file);
+                // A path an earlier call registered answers 0 again; it is not this call's to take back.
+                if (s_registeredManualPaths.Add(path))
                 {
-                    var path = Path.Combine(BasePath, relativePath);
-                    PreloadShim.Register(path, file);
                     registered.Add(path);
                 }
             }
-            catch
-            {
-                // All or nothing: a path that clashes leaves none of this call's paths registered.
-                foreach (var path in registered)
-                {
-                    PreloadShim.Unregister(path);
-                }
-                throw;
-            }
+        }
+        catch
+        {
+            s_registeredManualPaths.ExceptWith(registered);
+            PreloadShim.UnregisterAll(registered);
+            throw;
         }
     }
 

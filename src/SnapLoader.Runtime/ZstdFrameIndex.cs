@@ -18,6 +18,15 @@ internal static class ZstdFrameIndex
     private const int FooterSize = 9;
     private const int HeaderSize = 8;
 
+    /// <summary>Most frames an entry may have: 2 TiB in the build's 32 MiB frames.</summary>
+    private const int MaxFrames = 65536;
+
+    /// <summary>
+    /// Smaller entries are decoded as one stream whatever they hold: splitting them would not pay for the footer's
+    /// extra ranged read (the build frames only files over 32 MiB).
+    /// </summary>
+    public const long MinimumFramedSize = 16L << 20;
+
     /// <summary>
     /// The entry's frames, or <see langword="null"/> when its data does not end with a seek table. A table that is
     /// there but does not add up to the entry's sizes is a corrupt archive.
@@ -30,7 +39,7 @@ internal static class ZstdFrameIndex
     /// <param name="cancellationToken">Stops the reads.</param>
     public static async Task<IReadOnlyList<ZstdFrame>?> ReadAsync(IArchiveSource source, ZipDirectory directory, ZipEntryRecord entry, long dataOffset, string declaredBy, CancellationToken cancellationToken)
     {
-        if (entry.CompressedSize < HeaderSize + FooterSize)
+        if (entry.Size < MinimumFramedSize || entry.CompressedSize < HeaderSize + FooterSize)
         {
             return null;
         }
@@ -46,7 +55,9 @@ internal static class ZstdFrameIndex
         // Bit 7: each record also carries a checksum, which the loader does not need (SHA-256 covers the file).
         var recordSize = (descriptor & 0x80) != 0 ? 12 : 8;
         var tableLength = HeaderSize + (long)count * recordSize + FooterSize;
-        if (count == 0 || (descriptor & 0x7C) != 0 || tableLength > entry.CompressedSize || tableLength > int.MaxValue)
+        // Every frame holds at least one byte, and no more frames than MaxFrames: a crafted table cannot make the loader
+        // allocate for millions of records or start a task per byte.
+        if (count == 0 || count > MaxFrames || count > entry.Size || (descriptor & 0x7C) != 0 || tableLength > entry.CompressedSize)
         {
             throw Corrupt(directory, entry, $"its seek table claims {count:N0} frames, which cannot fit its {entry.CompressedSize:N0} bytes");
         }
@@ -71,7 +82,7 @@ internal static class ZstdFrameIndex
             var record = table.AsSpan(HeaderSize + i * recordSize);
             var compressed = BinaryPrimitives.ReadUInt32LittleEndian(record);
             var decompressed = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
-            if (compressed == 0 || compressed > int.MaxValue || decompressed > int.MaxValue)
+            if (compressed == 0 || decompressed == 0 || compressed > int.MaxValue || decompressed > int.MaxValue)
             {
                 throw Corrupt(directory, entry, $"frame {i} of its seek table has sizes {compressed:N0} and {decompressed:N0}");
             }

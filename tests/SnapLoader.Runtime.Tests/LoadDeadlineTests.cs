@@ -99,6 +99,8 @@ public sealed class LoadDeadlineTests
     [DataRow("0", null)]
     [DataRow("nine", 9.0)]
     [DataRow("-3", 9.0)]
+    [DataRow("1e9", 9.0)]      // beyond what CancelAfter takes
+    [DataRow("0.00000001", 9.0)] // would have passed before the load starts
     public void TheDeadlineComesFromTheEnvironment(string? value, double? seconds)
     {
         Environment.SetEnvironmentVariable("SNAPLOADER_LOAD_TIMEOUT", value);

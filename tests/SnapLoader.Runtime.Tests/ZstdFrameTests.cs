@@ -85,6 +85,25 @@ public sealed class ZstdFrameTests
         StringAssert.Contains(error.Message, "data/big.bin");
     }
 
+    [TestMethod]
+    public async Task AnEmptyFrameInTheSeekTableIsACorruptArchive()
+    {
+        var (archive, files) = Pack();
+        // The totals still agree, but the last frame claims to hold nothing.
+        uint last = 0;
+        Patch(archive, 2, record =>
+        {
+            last = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], 0);
+        });
+        Patch(archive, 0, record => BinaryPrimitives.WriteUInt32LittleEndian(record[4..], BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) + last));
+
+        var error = await LoadExpectingFailure(archive, files);
+
+        Assert.AreEqual(RuntimeErrorCodes.CorruptDirectory, error.Code, error.Message);
+        StringAssert.Contains(error.Message, "frame 2");
+    }
+
     private (string Archive, MovedFile[] Files) Pack()
     {
         var source = Path.Combine(_folder, "big.bin");

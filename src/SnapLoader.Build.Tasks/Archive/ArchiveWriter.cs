@@ -91,7 +91,7 @@ public static class ArchiveWriter
         var scratchFolder = Path.Combine(folder, $".{fileName}.{unique}.parts");
 
         var methodText = compression == ArchiveCompression.Stored ? "stored" : $"{compression.ToString().ToLowerInvariant()} level {resolvedLevel}";
-        var context = new PackingContext(destination, scratchFolder, compression, resolvedLevel, workers, new ArchiveProgress(progress, fileName, sizes.Sum()), settings);
+        var context = new PackingContext(destination, scratchFolder, compression, resolvedLevel, new ArchiveProgress(progress, fileName, sizes.Sum()), settings);
         try
         {
             var plan = PackingPlan.Create(inputs, names, sizes, context);

@@ -24,8 +24,8 @@ internal sealed record ArchiveWriterSettings
     /// table (<see cref="ZstdSeekTable"/>), so the runtime decodes its frames on every core at once instead of one
     /// frame on one core, and the build compresses them on every worker. zstd at level 3 looks back 2 MiB at most,
     /// so cutting every 32 MiB costs almost nothing in size. 32 MiB of content compresses to about 7 MiB, so one
-    /// frame is about one ranged GET of the size S3 serves best (8-16 MB), and even an incompressible frame fits
-    /// the loader's buffer bound (a compressed frame per fetch slot).
+    /// frame is about one ranged GET of the size S3 serves best (8-16 MB); the loader decodes each frame straight
+    /// from its read, so a frame's size never bounds its memory.
     /// </summary>
     public int ZstdFrameSize { get; init; } = 32 << 20;
 

@@ -8,7 +8,6 @@ internal sealed class PackingContext
         string scratchFolder,
         ArchiveCompression compression,
         int level,
-        int workerCount,
         ArchiveProgress progress,
         ArchiveWriterSettings settings)
     {
@@ -16,7 +15,6 @@ internal sealed class PackingContext
         ScratchFolder = scratchFolder;
         Compression = compression;
         Level = level;
-        WorkerCount = workerCount;
         Progress = progress;
         Settings = settings;
     }
@@ -31,8 +29,6 @@ internal sealed class PackingContext
 
     /// <summary>The resolved level (never 0 for deflate and zstd).</summary>
     public int Level { get; }
-
-    public int WorkerCount { get; }
 
     public ArchiveProgress Progress { get; }
 
