@@ -285,7 +285,7 @@ public static class SnapLoaderRuntime
     /// <param name="targetDirectory">The folder of links.</param>
     public static void CreateSymlinks(string targetDirectory = "/tmp/pytorch_so")
     {
-        var files = s_manualFiles.Select(f => (f.Key, f.Value)).ToList();
+        var files = s_manualFiles.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)).ToList();
         SymlinkFarm.Create(targetDirectory, files);
         if (PreloadShim.IsPreloaded)
         {

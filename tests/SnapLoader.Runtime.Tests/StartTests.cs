@@ -40,6 +40,9 @@ public sealed class StartTests
         Assert.IsTrue(findings["mapsMemfd"]!.GetValue<bool>(), "/proc/self/maps shows the library mapped from its memfd");
         Assert.IsTrue(findings["linksAfterRestore"]!.GetValue<bool>(), "the after-restore hook recreated the links");
         Assert.AreEqual(2, findings["descriptors"]!.GetValue<int>());
+        Assert.IsTrue(findings["manualRegistered"]!.GetValue<bool>(), "CreateSymlinks registered a manual file's original path");
+        Assert.AreEqual(RuntimeErrorCodes.ShimRegistrationFailed, findings["manualClash"]!.GetValue<string>(), "a manual file cannot take a path Start registered");
+        Assert.IsTrue(findings["manualEarlierKept"]!.GetValue<bool>(), "the failed call took back only its own paths");
         StringAssert.Contains(result.Output, "SnapLoader INFO: ready: 2 files");
     }
 

@@ -47,6 +47,24 @@ SnapLoaderRuntime.BeforeSnapshotAsync().AsTask().GetAwaiter().GetResult();
 Directory.Delete(links, recursive: true);
 SnapLoaderRuntime.AfterRestoreAsync().AsTask().GetAwaiter().GetResult();
 findings["linksAfterRestore"] = files.All(f => File.Exists(Path.Combine(links, f.RelativePath)));
+
+// The lambda-snaploader API: a second CreateSymlinks whose new path clashes with a path Start registered must take
+// back only what it added, never what an earlier call registered.
+SnapLoaderRuntime.CreateMemoryFile("extra/a.bin", [1, 2, 3]);
+SnapLoaderRuntime.CreateSymlinks(links + "-manual-1");
+var earlier = Path.Combine(taskRoot, "extra/a.bin");
+findings["manualRegistered"] = File.Exists(earlier);
+SnapLoaderRuntime.CreateMemoryFile(files[0].RelativePath, [9]);
+try
+{
+    SnapLoaderRuntime.CreateSymlinks(links + "-manual-2");
+    findings["manualClash"] = "none";
+}
+catch (SnapLoaderException e)
+{
+    findings["manualClash"] = e.Code;
+}
+findings["manualEarlierKept"] = File.Exists(earlier) && File.ReadAllBytes(earlier).SequenceEqual(new byte[] { 1, 2, 3 });
 Console.WriteLine(JsonSerializer.Serialize(findings));
 return 0;
 
