@@ -151,7 +151,8 @@ SL_EXPORT int snaploader_abi_version(void)
     return SNAPLOADER_ABI_VERSION;
 }
 
-SL_EXPORT int snaploader_register(const char *original_path, int memfd)
+/* Checks an API caller's original path and normalises it into norm (PATH_MAX bytes): its length, or -errno. */
+static long api_path(const char *original_path, char *norm)
 {
     const char *volatile vpath = original_path;
     const char *path = vpath;
@@ -161,14 +162,23 @@ SL_EXPORT int snaploader_register(const char *original_path, int memfd)
     if (strlen(path) >= PATH_MAX) {
         return -ENAMETOOLONG;
     }
-    char norm[PATH_MAX];
     int trailing = 0;
-    long n = sl_normalize(path, norm, sizeof norm, &trailing);
+    long n = sl_normalize(path, norm, PATH_MAX, &trailing);
     if (n < 0) {
         return -ENAMETOOLONG;
     }
     if (trailing || n <= 1) {
         return -EINVAL;
+    }
+    return n;
+}
+
+SL_EXPORT int snaploader_register(const char *original_path, int memfd)
+{
+    char norm[PATH_MAX];
+    long n = api_path(original_path, norm);
+    if (n < 0) {
+        return (int)n;
     }
     long seals = syscall(SYS_fcntl, memfd, F_GET_SEALS);
     if (seals < 0) {
@@ -288,19 +298,10 @@ out:
 
 SL_EXPORT int snaploader_unregister(const char *original_path)
 {
-    const char *volatile vpath = original_path;
-    const char *path = vpath;
-    if (path == NULL || path[0] != '/') {
-        return -EINVAL;
-    }
     char norm[PATH_MAX];
-    int trailing = 0;
-    long n = sl_normalize(path, norm, sizeof norm, &trailing);
+    long n = api_path(original_path, norm);
     if (n < 0) {
-        return -ENAMETOOLONG;
-    }
-    if (trailing || n <= 1) {
-        return -EINVAL;
+        return (int)n;
     }
     int rc = 0;
     pthread_mutex_lock(&g_lock);
