@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using Crc32 = System.IO.Hashing.Crc32;
 
@@ -12,7 +11,7 @@ namespace SnapLoader.Runtime;
 /// requested file is loaded and verified, or nothing is: on any failure or cancellation every memory file made so far
 /// is closed before the exception leaves.
 /// </summary>
-internal static class ArchiveLoader
+internal static partial class ArchiveLoader
 {
     internal const ushort MethodStored = 0;
     private const ushort MethodDeflate = 8;
@@ -225,40 +224,6 @@ internal static class ArchiveLoader
     }
 
     /// <summary>
-    /// A stored entry: its ranges stream straight from the source into the memory file at their offsets, several at
-    /// once; meanwhile the hashes follow in order, reading back each range as soon as it is complete.
-    /// </summary>
-    private static Task LoadStoredAsync(
-        IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
-    {
-        var rangeCount = (int)((entry.Size + options.RangeSize - 1) / options.RangeSize);
-        var ranges = Enumerable.Range(0, rangeCount)
-            .Select(i => ((long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size)))
-            .ToArray();
-        return FillAndHashAsync(file, ranges, (i, token) =>
-        {
-            var (start, end) = ranges[i];
-            return CopyRangeAsync(source, dataOffset + start, (int)(end - start), file, start, slots, statistics, token);
-        }, sha, crc, statistics, cancellationToken);
-    }
-
-    /// <summary>
-    /// A zstd entry of independent frames with a seek table (what the build writes for large files): the frames are
-    /// fetched and decoded on every core at once, each into its own part of the memory file, and the hashes follow in
-    /// order as for a stored entry. A frame that decodes to more or fewer bytes than its record says fails the load.
-    /// </summary>
-    private static Task LoadFramesAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, IReadOnlyList<ZstdFrame> frames, MemoryFile file, SemaphoreSlim slots,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
-    {
-        var ranges = frames.Select(f => (f.DecompressedOffset, f.DecompressedOffset + f.DecompressedSize)).ToArray();
-        return FillAndHashAsync(file, ranges,
-            (i, token) => DecodeFrameAsync(source, directory, item, dataOffset, frames[i], file, slots, statistics, token),
-            sha, crc, statistics, cancellationToken);
-    }
-
-    /// <summary>
     /// Runs <paramref name="fill"/> for every range of the file, several at once on the thread pool (each holds a fetch
     /// slot while it works), and hashes the ranges in order, each as soon as it is filled.
     /// </summary>
@@ -308,62 +273,6 @@ internal static class ArchiveLoader
     private static string DeclaredBy(PlannedLoad item) =>
         item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
 
-    /// <summary>
-    /// Decodes one frame straight from its ranged read into its part of the file, chunk by chunk: nothing holds the
-    /// frame whole, so memory per frame in flight is the decoder's window and two chunks, whatever the frame's size.
-    /// </summary>
-    private static async Task DecodeFrameAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, ZstdFrame frame, MemoryFile file, SemaphoreSlim slots,
-        LoadStatistics statistics, CancellationToken cancellationToken)
-    {
-        var entry = item.Entry;
-        var declaredBy = $"frame at {frame.DecompressedOffset:N0} of its seek table";
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var chunk = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
-        try
-        {
-            var started = Stopwatch.GetTimestamp();
-            await using var range = await source.OpenRangeAsync(dataOffset + frame.CompressedOffset, frame.CompressedSize, cancellationToken).ConfigureAwait(false);
-            var compressed = new TimedReadStream(range);
-            var opened = Stopwatch.GetTimestamp();
-            using var decoder = new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
-            long decoded = 0, decodeTicks = 0, writeTicks = 0;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (decoding, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.ReadTicks);
-                // One byte more than the frame may hold, so a frame that decodes to more is caught without writing past it.
-                var want = (int)Math.Min(chunk.Length, frame.DecompressedSize - decoded + 1);
-                var read = await ReadDecodedAsync(decoder, chunk.AsMemory(0, want), directory, entry, frame.DecompressedOffset + decoded, cancellationToken).ConfigureAwait(false);
-                decodeTicks += Stopwatch.GetTimestamp() - decoding - (compressed.ReadTicks - waitedBefore);
-                if (read == 0)
-                {
-                    break;
-                }
-                if (decoded + read > frame.DecompressedSize)
-                {
-                    throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, frame.DecompressedSize, declaredBy);
-                }
-                var writing = Stopwatch.GetTimestamp();
-                file.Write(frame.DecompressedOffset + decoded, chunk.AsSpan(0, read));
-                writeTicks += Stopwatch.GetTimestamp() - writing;
-                decoded += read;
-            }
-            if (decoded != frame.DecompressedSize)
-            {
-                throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, frame.DecompressedSize, decoded, declaredBy);
-            }
-            statistics.AddRange(compressed.BytesRead, opened - started + compressed.ReadTicks);
-            statistics.AddDecode(decoded, decodeTicks);
-            statistics.AddWrite(writeTicks);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-            slots.Release();
-        }
-    }
-
     /// <summary>Hashes bytes [<paramref name="start"/>, <paramref name="end"/>) of the file as written.</summary>
     private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics)
     {
@@ -378,110 +287,6 @@ internal static class ArchiveLoader
         }
         // Reading the bytes back from the memory file is part of verifying them.
         statistics.AddVerify(end - start, Stopwatch.GetTimestamp() - started);
-    }
-
-    private static async Task CopyRangeAsync(IArchiveSource source, long sourceOffset, int length, MemoryFile file, long fileOffset, SemaphoreSlim slots, LoadStatistics statistics, CancellationToken cancellationToken)
-    {
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
-        try
-        {
-            var started = Stopwatch.GetTimestamp();
-            long writeTicks = 0;
-            await using var stream = await source.OpenRangeAsync(sourceOffset, length, cancellationToken).ConfigureAwait(false);
-            var done = 0;
-            while (done < length)
-            {
-                var read = await stream.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, length - done)), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw RuntimeErrors.Truncated(source.Description, sourceOffset, length, sourceOffset + done);
-                }
-                var writing = Stopwatch.GetTimestamp();
-                file.Write(fileOffset + done, buffer.AsSpan(0, read));
-                writeTicks += Stopwatch.GetTimestamp() - writing;
-                done += read;
-            }
-            statistics.AddWrite(writeTicks);
-            statistics.AddRange(length, Stopwatch.GetTimestamp() - started - writeTicks);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            slots.Release();
-        }
-    }
-
-    /// <summary>
-    /// A deflate or zstd entry: one decoder reads the compressed bytes in order from a prefetching stream and writes
-    /// what it decodes at increasing offsets. Decoding more than the declared size stops at once (a bomb never gets
-    /// further than one chunk past the limit, and nothing past it is written).
-    /// </summary>
-    private static async Task LoadCompressedAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
-    {
-        var entry = item.Entry;
-        var declaredBy = DeclaredBy(item);
-        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
-        Stream decoder = entry.Method == MethodDeflate
-            ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
-            : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
-        var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);
-        try
-        {
-            long written = 0;
-            long decodeTicks = 0;
-            var ended = false;
-            while (!ended)
-            {
-                // Whole chunks, so the writer thread gets few, large pieces (DeflateStream hands out much smaller reads).
-                var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
-                var filled = 0;
-                try
-                {
-                    while (filled < LoaderOptions.ChunkSize)
-                    {
-                        var (started, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.WaitTicks);
-                        var read = await ReadDecodedAsync(decoder, buffer.AsMemory(filled, LoaderOptions.ChunkSize - filled), directory, entry, written + filled, cancellationToken).ConfigureAwait(false);
-                        decodeTicks += Stopwatch.GetTimestamp() - started - (compressed.WaitTicks - waitedBefore);
-                        if (read == 0)
-                        {
-                            ended = true;
-                            break;
-                        }
-                        filled += read;
-                        if (written + filled > entry.Size)
-                        {
-                            throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, entry.Size, declaredBy);
-                        }
-                    }
-                }
-                catch
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw;
-                }
-                if (filled == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    continue;
-                }
-                await sink.PostAsync(buffer, written, filled).ConfigureAwait(false);
-                written += filled;
-            }
-            if (written != entry.Size)
-            {
-                throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, entry.Size, written, declaredBy);
-            }
-            statistics.AddDecode(written, decodeTicks);
-            await sink.CompleteAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            await sink.DisposeAsync().ConfigureAwait(false);
-            await decoder.DisposeAsync().ConfigureAwait(false);
-        }
     }
 
     private static async ValueTask<int> ReadDecodedAsync(Stream decoder, Memory<byte> buffer, ZipDirectory directory, ZipEntryRecord entry, long decodedSoFar, CancellationToken cancellationToken)

@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Crc32 = System.IO.Hashing.Crc32;
+
+namespace SnapLoader.Runtime;
+
+/// <summary>Deflate and single-stream zstd entries: one decoder reads a prefetching stream of ranges.</summary>
+internal static partial class ArchiveLoader
+{
+    /// <summary>
+    /// A deflate or zstd entry: one decoder reads the compressed bytes in order from a prefetching stream and writes
+    /// what it decodes at increasing offsets. Decoding more than the declared size stops at once (a bomb never gets
+    /// further than one chunk past the limit, and nothing past it is written).
+    /// </summary>
+    private static async Task LoadCompressedAsync(
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options,
+        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+    {
+        var entry = item.Entry;
+        var declaredBy = DeclaredBy(item);
+        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
+        Stream decoder = entry.Method == MethodDeflate
+            ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
+            : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
+        var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);
+        try
+        {
+            long written = 0;
+            long decodeTicks = 0;
+            var ended = false;
+            while (!ended)
+            {
+                // Whole chunks, so the writer thread gets few, large pieces (DeflateStream hands out much smaller reads).
+                var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+                var filled = 0;
+                try
+                {
+                    while (filled < LoaderOptions.ChunkSize)
+                    {
+                        var (started, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.WaitTicks);
+                        var read = await ReadDecodedAsync(decoder, buffer.AsMemory(filled, LoaderOptions.ChunkSize - filled), directory, entry, written + filled, cancellationToken).ConfigureAwait(false);
+                        decodeTicks += Stopwatch.GetTimestamp() - started - (compressed.WaitTicks - waitedBefore);
+                        if (read == 0)
+                        {
+                            ended = true;
+                            break;
+                        }
+                        filled += read;
+                        if (written + filled > entry.Size)
+                        {
+                            throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, entry.Size, declaredBy);
+                        }
+                    }
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
+                if (filled == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    continue;
+                }
+                await sink.PostAsync(buffer, written, filled).ConfigureAwait(false);
+                written += filled;
+            }
+            if (written != entry.Size)
+            {
+                throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, entry.Size, written, declaredBy);
+            }
+            statistics.AddDecode(written, decodeTicks);
+            await sink.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await sink.DisposeAsync().ConfigureAwait(false);
+            await decoder.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
