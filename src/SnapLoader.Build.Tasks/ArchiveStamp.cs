@@ -52,22 +52,8 @@ internal static class ArchiveStamp
     }
 
     /// <summary>Records what was packed.</summary>
-    public static void Write(string stampPath, string fingerprint, PackedArchive archive)
-    {
-        // A name of its own, as another publish of the project may write the stamp at the same time; the
-        // rename then makes one whole stamp or the other the current one.
-        var temp = $"{stampPath}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(temp, JsonSerializer.Serialize(new Stamp(fingerprint, archive)));
-            File.Move(temp, stampPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public static void Write(string stampPath, string fingerprint, PackedArchive archive) =>
+        AtomicFile.WriteAllText(stampPath, JsonSerializer.Serialize(new Stamp(fingerprint, archive)));
 
     private sealed record Stamp(string Fingerprint, PackedArchive Archive);
 }

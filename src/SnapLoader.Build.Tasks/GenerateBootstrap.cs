@@ -46,7 +46,6 @@ public sealed class GenerateBootstrap : SnapLoaderTask
     protected override void ExecuteCore()
     {
         var text = Render();
-        string? temp = null;
         try
         {
             if (File.Exists(OutputFile) && File.ReadAllText(OutputFile) == text)
@@ -54,18 +53,11 @@ public sealed class GenerateBootstrap : SnapLoaderTask
                 return;
             }
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(OutputFile))!);
-            // Written beside it and renamed over it: the compiler of another publish of the project, running
-            // at the same time, must read the old file or the new one, never a half-written one.
-            temp = $"{OutputFile}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllText(temp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temp, OutputFile, overwrite: true);
+            // The compiler of another publish of the project, running at the same time, must read the old file or the new one.
+            AtomicFile.WriteAllText(OutputFile, text);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (temp is not null)
-            {
-                File.Delete(temp);
-            }
             throw new SnapLoaderBuildException(ErrorCodes.BootstrapWriteFailed, $"Could not write the SnapLoader bootstrap '{OutputFile}': {e.Message}", OutputFile, e);
         }
     }

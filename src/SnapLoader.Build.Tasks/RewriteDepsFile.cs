@@ -66,16 +66,13 @@ public sealed class RewriteDepsFile : SnapLoaderTask
             return;
         }
 
-        // A name of its own: another publish of the project may rewrite the same file at the same time.
-        var temp = $"{DepsFile}.{Guid.NewGuid():N}.snaploader.tmp";
         try
         {
-            File.WriteAllText(temp, root.ToJsonString(s_writeOptions));
-            File.Move(temp, DepsFile, overwrite: true);
+            // Another publish of the project may rewrite the same file at the same time.
+            AtomicFile.WriteAllText(DepsFile, root.ToJsonString(s_writeOptions));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
             throw new SnapLoaderBuildException(ErrorCodes.DepsFileUnreadable, $"Could not rewrite '{DepsFile}': {e.Message}", DepsFile, e);
         }
     }

@@ -34,7 +34,6 @@ public sealed class WriteDeploymentZip : SnapLoaderTask
         var root = Path.GetFullPath(PublishDirectory);
         var destination = Path.GetFullPath(ZipPath);
         var executables = new HashSet<string>(ExecutableFiles.Select(PublishPaths.Normalize), StringComparer.Ordinal);
-        var temporary = destination + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         var files = new List<(string FullPath, string EntryName)>();
         try
         {
@@ -44,8 +43,9 @@ public sealed class WriteDeploymentZip : SnapLoaderTask
                 .OrderBy(f => f.EntryName, StringComparer.Ordinal)
                 .ToList();
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            using (var zip = new ZipArchive(new FileStream(temporary, FileMode.CreateNew, FileAccess.Write), ZipArchiveMode.Create))
+            AtomicFile.Write(destination, temporary =>
             {
+                using var zip = new ZipArchive(new FileStream(temporary, FileMode.CreateNew, FileAccess.Write), ZipArchiveMode.Create);
                 foreach (var (fullPath, entryName) in files)
                 {
                     var entry = zip.CreateEntry(entryName, CompressionLevel.Optimal);
@@ -57,28 +57,14 @@ public sealed class WriteDeploymentZip : SnapLoaderTask
                     using var target = entry.Open();
                     source.CopyTo(target);
                 }
-            }
-            File.Move(temporary, destination, overwrite: true);
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            DeleteQuietly(temporary);
             throw new SnapLoaderBuildException(ErrorCodes.DeploymentZipFailed,
                 $"Could not write the deployment zip '{destination}' from '{root}': {e.Message} Check the disk space and the permissions of its folder.", destination, e);
         }
         LogHigh($"  deployment zip: {destination} ({new FileInfo(destination).Length / 1e6:0.0} MB, {files.Count} files)");
-    }
-
-    // Cleanup after a failure that is already on its way up; a second failure here would only hide it.
-    private static void DeleteQuietly(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
     }
 
     private static bool IsExecutableOnDisk(string path) => !OperatingSystem.IsWindows()
