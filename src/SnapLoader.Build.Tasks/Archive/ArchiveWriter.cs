@@ -312,9 +312,8 @@ public static class ArchiveWriter
         {
             return [];
         }
-        var frameSize = (long)context.Settings.ZstdFrameSize;
         return ZstdSeekTable.Build(planned.PartPaths
-            .Select((part, k) => (PartLength(part, context.DestinationPath), Math.Min(frameSize, planned.Size - k * frameSize)))
+            .Select((part, k) => (PartLength(part, context.DestinationPath), PackingJobs.PieceRange(planned, k, context.Settings.ZstdFrameSize).Length))
             .ToList());
     }
 

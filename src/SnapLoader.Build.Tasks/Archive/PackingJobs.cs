@@ -102,9 +102,7 @@ internal static class PackingJobs
     /// </summary>
     public static void CompressZstdFrame(PlannedEntry entry, int piece, PackingContext context, CancellationToken cancellationToken)
     {
-        var frameSize = (long)context.Settings.ZstdFrameSize;
-        var offset = piece * frameSize;
-        var length = Math.Min(frameSize, entry.Size - offset);
+        var (offset, length) = PieceRange(entry, piece, context.Settings.ZstdFrameSize);
         var buffer = ArrayPool<byte>.Shared.Rent(context.Settings.BufferSize);
         try
         {
@@ -116,13 +114,7 @@ internal static class PackingJobs
             WriteToPart(context, () =>
             {
                 using var zstd = new CompressionStream(part, compressor, bufferSize: 0, preserveCompressor: true, leaveOpen: true);
-                int read;
-                while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    zstd.Write(buffer, 0, read);
-                    context.Progress.Add(read);
-                }
+                CopyPiece(reader, zstd, buffer, context, cancellationToken);
             });
         }
         finally
@@ -138,9 +130,7 @@ internal static class PackingJobs
     /// </summary>
     public static void CompressDeflatePiece(PlannedEntry entry, int piece, PackingContext context, CancellationToken cancellationToken)
     {
-        var pieceSize = (long)context.Settings.DeflatePieceSize;
-        var offset = piece * pieceSize;
-        var length = Math.Min(pieceSize, entry.Size - offset);
+        var (offset, length) = PieceRange(entry, piece, context.Settings.DeflatePieceSize);
         var isLast = offset + length == entry.Size;
         var buffer = ArrayPool<byte>.Shared.Rent(context.Settings.BufferSize);
         try
@@ -151,13 +141,7 @@ internal static class PackingJobs
             WriteToPart(context, () =>
             {
                 using var deflate = new DeflateStream(part, ArchiveCompressionLevels.ToDeflateLevel(context.Level), leaveOpen: true);
-                int read;
-                while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    deflate.Write(buffer, 0, read);
-                    context.Progress.Add(read);
-                }
+                CopyPiece(reader, deflate, buffer, context, cancellationToken);
                 if (!isLast)
                 {
                     // DeflateStream.Flush is zlib's Z_SYNC_FLUSH: all input out, ends on a byte boundary.
@@ -177,6 +161,25 @@ internal static class PackingJobs
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Where piece <paramref name="piece"/> of <paramref name="pieceSize"/> bytes lies in the entry's file.</summary>
+    public static (long Offset, long Length) PieceRange(PlannedEntry entry, int piece, int pieceSize)
+    {
+        var offset = (long)piece * pieceSize;
+        return (offset, Math.Min(pieceSize, entry.Size - offset));
+    }
+
+    /// <summary>Streams a piece of the source through <paramref name="buffer"/> into its compressor, counting progress.</summary>
+    private static void CopyPiece(SourceReader reader, Stream compressor, byte[] buffer, PackingContext context, CancellationToken cancellationToken)
+    {
+        int read;
+        while ((read = reader.Read(buffer.AsSpan(0, context.Settings.BufferSize))) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            compressor.Write(buffer, 0, read);
+            context.Progress.Add(read);
         }
     }
 
