@@ -15,8 +15,8 @@ internal sealed class TargetsProject
 
     public string Directory { get; }
     public string ProjectFile => Path.Combine(Directory, "Function.csproj");
-    public string Obj => Path.Combine(Directory, "obj", "Debug", "net8.0", "linux-x64");
-    public string Publish => Path.Combine(Directory, "bin", "Debug", "net8.0", "linux-x64", "publish");
+    public string Obj => Path.Combine(Directory, "obj", "Debug", "net10.0", "linux-x64");
+    public string Publish => Path.Combine(Directory, "bin", "Debug", "net10.0", "linux-x64", "publish");
 
     public static TargetsProject Create(string properties = "")
     {
@@ -35,7 +35,7 @@ internal sealed class TargetsProject
               <Import Project="Sdk.props" Sdk="Microsoft.NET.Sdk" />
               <Import Project="{targets}/SnapLoader.Build.props" />
               <PropertyGroup>
-                <TargetFramework>net8.0</TargetFramework>
+                <TargetFramework>net10.0</TargetFramework>
                 <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
                 <SelfContained>false</SelfContained>
                 <Configuration>Debug</Configuration>

@@ -7,18 +7,39 @@ internal sealed class FunctionProject
 {
     private FunctionProject(string directory) => Directory = directory;
 
+    /// <summary>The framework of the functions: Lambda's current managed runtime is dotnet10.</summary>
+    public const string TargetFramework = "net10.0";
+
+    /// <summary>What every deployed class-library function references: the managed runtime loads it from the function.</summary>
+    public const string LambdaCoreReference = """<PackageReference Include="Amazon.Lambda.Core" Version="3.2.0" />""";
+
     public string Directory { get; }
     public string Name => "Function";
 
-    /// <summary>Writes the project with the given package references and extra properties.</summary>
-    public static FunctionProject Create(string packageReferences, string properties = "", string? code = null)
+    /// <summary>
+    /// The AWS Lambda packages built from AWS's public source, beside the repository where the package mirror does
+    /// not serve them; elsewhere they come from the machine's own sources.
+    /// </summary>
+    public static string? SharedPackageSource =>
+        Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "nuget")) is var folder && System.IO.Directory.Exists(folder) ? folder : null;
+
+    /// <summary>
+    /// Writes the project with the given package references (Amazon.Lambda.Core is added unless
+    /// <paramref name="lambdaCore"/> is false) and extra properties.
+    /// </summary>
+    public static FunctionProject Create(string packageReferences, string properties = "", string? code = null, bool lambdaCore = true,
+        string targetFramework = TargetFramework)
     {
+        if (lambdaCore)
+        {
+            packageReferences = LambdaCoreReference + "\n" + packageReferences;
+        }
         var directory = Path.Combine(LocalFeed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
-                <TargetFramework>net8.0</TargetFramework>
+                <TargetFramework>{targetFramework}</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
@@ -53,6 +74,7 @@ internal sealed class FunctionProject
               <packageSources>
                 <!-- Added to the machine's own sources, which bring the third-party packages. -->
                 <add key="snaploader-local" value="{LocalFeed.Folder}" />
+                {(SharedPackageSource is { } shared ? $"<add key=\"aws-lambda-shared\" value=\"{shared}\" />" : "")}
               </packageSources>
               <fallbackPackageFolders>
                 <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
@@ -96,9 +118,9 @@ internal sealed class FunctionProject
         return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env, onLine: onLine);
     }
 
-    public string PublishFolder(string rid) => Path.Combine(Directory, "bin", "Release", "net8.0", rid, "publish");
+    public string PublishFolder(string rid, string targetFramework = TargetFramework) => Path.Combine(Directory, "bin", "Release", targetFramework, rid, "publish");
 
-    public string ArchiveFolder(string? rid) => rid is null
-        ? Path.Combine(Directory, "bin", "Release", "net8.0", "snaploader")
-        : Path.Combine(Directory, "bin", "Release", "net8.0", rid, "snaploader");
+    public string ArchiveFolder(string? rid, string targetFramework = TargetFramework) => rid is null
+        ? Path.Combine(Directory, "bin", "Release", targetFramework, "snaploader")
+        : Path.Combine(Directory, "bin", "Release", targetFramework, rid, "snaploader");
 }

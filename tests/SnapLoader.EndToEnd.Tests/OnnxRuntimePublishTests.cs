@@ -64,7 +64,7 @@ public sealed class OnnxRuntimePublishTests
 
         project.Publish([]).EnsureSuccess("dotnet publish");
 
-        var publish = Path.Combine(project.Directory, "bin", "Release", "net8.0", "publish");
+        var publish = Path.Combine(project.Directory, "bin", "Release", FunctionProject.TargetFramework, "publish");
         Assert.IsFalse(File.Exists(Path.Combine(publish, "runtimes/linux-x64/native/libonnxruntime.so")));
         Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-arm64/native/libonnxruntime.so")), "another RID's library is not touched");
         Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-x64/native/libsnaploader_preload.so")), "the wrapper finds the shim there");

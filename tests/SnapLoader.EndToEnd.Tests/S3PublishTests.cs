@@ -49,7 +49,7 @@ public sealed class S3PublishTests
         CollectionAssert.Contains(run.MemfdMappings.ToList(), "libonnxruntime.so");
         Assert.IsTrue((await server.SettledRequestsAsync()).Any(r => r.StartsWith($"GET /artifacts/{key} 206", StringComparison.Ordinal)), "ranged GETs of the archive reached s3rver");
 
-        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "Function.dll"));
+        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll"));
 
         var second = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("second publish");
 
@@ -57,7 +57,7 @@ public sealed class S3PublishTests
         Assert.AreEqual(uploaded.LastModified, again.LastModified, "the object must not be written again");
         Assert.AreEqual(uploaded.ETag, again.ETag);
         StringAssert.Contains(second.Output, "is up to date", "the archive must not be packed again");
-        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", "net8.0", "linux-x64", "Function.dll")),
+        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll")),
             "nothing changed: the function must not be compiled again");
         var objects = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "artifacts" });
         Assert.AreEqual(1, objects.S3Objects.Count);

@@ -72,7 +72,7 @@ internal static class PublishBenchmark
                 }
             }
 
-            var archive = Directory.GetFiles(Path.Combine(snap.Directory, "bin", "Release", "net8.0", "linux-x64", "snaploader"), "*.zip").Single();
+            var archive = Directory.GetFiles(Path.Combine(snap.Directory, "bin", "Release", "net10.0", "linux-x64", "snaploader"), "*.zip").Single();
             var report = Report(machine, runs, times, plain.PublishedBytes(), snap.PublishedBytes(), new FileInfo(archive).Length);
             Directory.CreateDirectory(output);
             File.WriteAllText(Path.Combine(output, "publish.md"), report);

@@ -14,7 +14,7 @@ internal sealed class PublishProject(string directory)
 
     public string Directory => directory;
 
-    public string PublishFolder => Path.Combine(directory, "bin", "Release", "net8.0", Rid, "publish");
+    public string PublishFolder => Path.Combine(directory, "bin", "Release", "net10.0", Rid, "publish");
 
     public static PublishProject Create(string directory, string feed, string packagesFolder, string snapLoaderVersion, bool withSnapLoader)
     {
@@ -30,7 +30,7 @@ internal sealed class PublishProject(string directory)
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
-                <TargetFramework>net8.0</TargetFramework>
+                <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <!-- The package sources serve only some versions of TorchSharp's dependencies. -->

@@ -1,0 +1,43 @@
+namespace SnapLoader.RuntimeApi;
+
+/// <summary>What a running process holds of memory files, read from /proc while it waits for its next event.</summary>
+public static class ProcessInspection
+{
+    /// <summary>Names of the memory files mapped into the process (its /proc/PID/maps), .NET's own double mapping aside.</summary>
+    public static string[] MemfdMappings(int pid) =>
+        MemfdNames(Read(() => File.ReadLines($"/proc/{pid}/maps").ToList())
+            .Select(line => line.IndexOf("/memfd:", StringComparison.Ordinal) is var at and >= 0 ? line[at..] : ""));
+
+    /// <summary>Names of the memory files the process has open (its /proc/PID/fd): data files too, which are read, not mapped.</summary>
+    public static string[] MemfdDescriptors(int pid) =>
+        MemfdNames(Read(() => Directory.GetFiles($"/proc/{pid}/fd").ToList())
+            .Select(fd =>
+            {
+                try
+                {
+                    return new FileInfo(fd).LinkTarget ?? "";
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+            }));
+
+    private static string[] MemfdNames(IEnumerable<string> targets) => targets
+        .Where(t => t.StartsWith("/memfd:", StringComparison.Ordinal) && !t.Contains("doublemapper", StringComparison.Ordinal))
+        .Select(t => t["/memfd:".Length..].Replace(" (deleted)", "", StringComparison.Ordinal))
+        .Distinct().Order(StringComparer.Ordinal).ToArray();
+
+    // A process that ended meanwhile holds nothing.
+    private static List<string> Read(Func<List<string>> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}
