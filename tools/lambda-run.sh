@@ -9,7 +9,9 @@
 # AWS_LAMBDA_INITIALIZATION_TYPE=snap-start) the runtime runs the before-snapshot hooks, waits on restore/next and
 # runs the after-restore hooks before its first invocation, as on Lambda. The event is invoked
 # SNAPLOADER_RUN_INVOKES times (default 2); SNAPLOADER_RUN_RESULT names a file for every Runtime API call, the
-# responses and the memory files the process held, as JSON. Exit status 0 when every invocation was answered.
+# responses and the memory files the process held, as JSON; SNAPLOADER_RUN_BEFORE_RESTORE a shell command run while
+# restore/next waits (a change to the environment during the snapshot). Exit status 0 when every invocation was
+# answered.
 # The archive comes from S3 when the function was published with a bucket (AWS_ENDPOINT_URL_S3 and credentials from
 # the caller's environment), else from the archive folder (SNAPLOADER_ARCHIVE_DIR).
 # Without permission for a mount namespace (or with SNAPLOADER_RUN_NO_NAMESPACE=1) it runs from the publish folder
@@ -46,6 +48,7 @@ fi
 
 api=(dotnet "$here/SnapLoader.RuntimeApi/bin/Release/net10.0/SnapLoader.RuntimeApi.dll" --event "$event" --invokes "${SNAPLOADER_RUN_INVOKES:-2}")
 [ -z "${SNAPLOADER_RUN_RESULT:-}" ] || api+=(--result "$SNAPLOADER_RUN_RESULT")
+[ -z "${SNAPLOADER_RUN_BEFORE_RESTORE:-}" ] || api+=(--before-restore "$SNAPLOADER_RUN_BEFORE_RESTORE")
 status=0
 "${api[@]}" -- bash "$here/lambda-sandbox.sh" "$mode" "$publish" "$here/SnapLoader.LambdaRuntime/bin/Release/net10.0" "$handler" "$archives" || status=$?
 exit "$status"

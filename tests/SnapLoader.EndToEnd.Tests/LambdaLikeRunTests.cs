@@ -3,13 +3,14 @@ using SnapLoader.Tests;
 namespace SnapLoader.EndToEnd.Tests;
 
 /// <summary>
-/// A published function run the way Lambda runs it (tools/lambda-run.sh): the slimmed output read-only at /var/task in
-/// a private mount namespace, started through the exec wrapper, the archive loaded at init into memory files.
+/// A published function run the way Lambda runs it (tools/lambda-run.sh): the real runtime client, the slimmed output
+/// read-only at /var/task in a private mount namespace, started through the exec wrapper, the archive loaded at init
+/// into memory files, a SnapStart cycle before the invocations.
 /// </summary>
 [TestClass]
 public sealed class LambdaLikeRunTests
 {
-    private const string Handler = "Function::Fixture.Function::Handler";
+    internal const string Handler = "Function::Fixture.Function::Handler";
 
     private const string OnnxFunction = """
         using System.Runtime.InteropServices;
@@ -44,7 +45,8 @@ public sealed class LambdaLikeRunTests
         }
         """;
 
-    private static readonly Lazy<(FunctionProject Project, string Publish, string Event)> s_published = new(() =>
+    /// <summary>One ONNX Runtime function, published once for the tests of this class and of <see cref="ManagedRuntimeTests"/>.</summary>
+    internal static readonly Lazy<(FunctionProject Project, string Publish, string Event)> Published = new(() =>
     {
         var project = FunctionProject.Create("""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />""",
             "<AllowUnsafeBlocks>true</AllowUnsafeBlocks>", OnnxFunction);
@@ -59,14 +61,14 @@ public sealed class LambdaLikeRunTests
     [TestMethod]
     public void ThePublishedFunctionLoadsItsLibraryFromMemoryAndSurvivesASnapStartCycle()
     {
-        var (project, publish, eventFile) = s_published.Value;
+        var (project, publish, eventFile) = Published.Value;
         Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
 
         var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response,
             "the moved library answers, its original path exists for the function, and the task root is read-only");
-        Assert.AreEqual(run.Response, run.ResponseAfterRestore);
+        Assert.AreEqual(run.Response, run.Responses[1]);
         Assert.IsTrue(run.SnapStartHooksRan, run.Output);
         CollectionAssert.Contains(run.MemfdMappings.ToList(), "libonnxruntime.so", "/proc/self/maps shows the library mapped from its memory file");
         StringAssert.Contains(run.Output, "shim=True");
@@ -75,7 +77,7 @@ public sealed class LambdaLikeRunTests
     [TestMethod]
     public void WithoutAMountNamespaceTheTaskRootStillCannotBeWritten()
     {
-        var (project, publish, eventFile) = s_published.Value;
+        var (project, publish, eventFile) = Published.Value;
 
         var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?> { ["SNAPLOADER_RUN_NO_NAMESPACE"] = "1" });
@@ -91,7 +93,7 @@ public sealed class LambdaLikeRunTests
     {
         // Amazon.Lambda.Tools zips the publish folder with the zip program on Linux, which keeps Unix modes; Lambda
         // unpacks it into /var/task. The exec wrapper must still be executable there.
-        var (project, publish, eventFile) = s_published.Value;
+        var (project, publish, eventFile) = Published.Value;
         var zip = Path.Combine(project.Directory, "function.zip");
         File.Delete(zip);
         ProcessRunner.Run("zip", ["-q", "-r", "-X", zip, "."], publish).EnsureSuccess("zip");
@@ -108,7 +110,7 @@ public sealed class LambdaLikeRunTests
     [TestMethod]
     public void SnapLoaderDeploymentZipUnpacksToARunnableFunction()
     {
-        var (project, publish, eventFile) = s_published.Value;
+        var (project, publish, eventFile) = Published.Value;
         var zip = Path.Combine(project.Directory, "deploy", "function.zip");
         Assert.IsTrue(File.Exists(zip), "SnapLoaderDeploymentZip is relative to the project folder");
         var entries = ZipListing.Read(zip).Select(e => e.Name).ToList();

@@ -3,7 +3,10 @@ namespace SnapLoader.RuntimeApi;
 /// <summary>What a running process holds of memory files, read from /proc while it waits for its next event.</summary>
 public static class ProcessInspection
 {
-    /// <summary>Names of the memory files mapped into the process (its /proc/PID/maps), .NET's own double mapping aside.</summary>
+    // .NET's own memory files: the executable-memory double mapping and the diagnostics IPC marker.
+    private static readonly string[] s_runtimeOwn = ["doublemapper", "dotnet_ipc_created"];
+
+    /// <summary>Names of the memory files mapped into the process (its /proc/PID/maps), .NET's own aside.</summary>
     public static string[] MemfdMappings(int pid) =>
         MemfdNames(Read(() => File.ReadLines($"/proc/{pid}/maps").ToList())
             .Select(line => line.IndexOf("/memfd:", StringComparison.Ordinal) is var at and >= 0 ? line[at..] : ""));
@@ -24,7 +27,7 @@ public static class ProcessInspection
             }));
 
     private static string[] MemfdNames(IEnumerable<string> targets) => targets
-        .Where(t => t.StartsWith("/memfd:", StringComparison.Ordinal) && !t.Contains("doublemapper", StringComparison.Ordinal))
+        .Where(t => t.StartsWith("/memfd:", StringComparison.Ordinal) && !s_runtimeOwn.Any(own => t.Contains(own, StringComparison.Ordinal)))
         .Select(t => t["/memfd:".Length..].Replace(" (deleted)", "", StringComparison.Ordinal))
         .Distinct().Order(StringComparer.Ordinal).ToArray();
 

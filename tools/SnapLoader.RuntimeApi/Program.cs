@@ -3,15 +3,17 @@ using System.Text;
 using System.Text.Json;
 using SnapLoader.RuntimeApi;
 
-// Usage: SnapLoader.RuntimeApi [--event FILE] [--invokes N] [--result FILE] [--timeout SECONDS] -- COMMAND [ARGS...]
+// Usage: SnapLoader.RuntimeApi [--event FILE] [--invokes N] [--result FILE] [--timeout SECONDS] [--before-restore SHELL]
+//                               -- COMMAND [ARGS...]
 // Starts a Runtime API on 127.0.0.1, runs COMMAND (the runtime's bootstrap) with AWS_LAMBDA_RUNTIME_API set to it,
 // hands it the event N times (default 2), and stops the runtime once it waits for an event after the last. Prints
 // each call as it comes and the responses at the end; --result writes everything as one JSON document. Exits 0 when
 // every invocation got a response, 1 otherwise (an init error, an invocation error, a runtime that exited).
+// --before-restore runs a shell command while restore/next waits, as a change to the environment during its snapshot.
 var options = Options.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: SnapLoader.RuntimeApi [--event FILE] [--invokes N] [--result FILE] [--timeout SECONDS] -- COMMAND [ARGS...]");
+    Console.Error.WriteLine("usage: SnapLoader.RuntimeApi [--event FILE] [--invokes N] [--result FILE] [--timeout SECONDS] [--before-restore SHELL] -- COMMAND [ARGS...]");
     return 2;
 }
 
@@ -26,6 +28,15 @@ server.OnCall = call =>
         Console.Error.WriteLine($"runtime-api: {call.Method} {call.Path} at {call.Milliseconds} ms{(call.ErrorType is null ? "" : $" ({call.ErrorType})")}");
     }
 };
+
+if (options.BeforeRestore is { } beforeRestore)
+{
+    server.BeforeRestore = async () =>
+    {
+        using var shell = Process.Start("bash", ["-c", beforeRestore]);
+        await shell.WaitForExitAsync();
+    };
+}
 
 var start = new ProcessStartInfo(options.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
 foreach (var argument in options.Command.Skip(1))
@@ -105,17 +116,17 @@ void Forward(TextWriter writer, string? line)
     }
 }
 
-internal sealed record Options(string? EventFile, int Invokes, string? ResultFile, int TimeoutSeconds, IReadOnlyList<string> Command)
+internal sealed record Options(string? EventFile, int Invokes, string? ResultFile, int TimeoutSeconds, string? BeforeRestore, IReadOnlyList<string> Command)
 {
     public static Options? Parse(string[] args)
     {
-        string? eventFile = null, resultFile = null;
+        string? eventFile = null, resultFile = null, beforeRestore = null;
         int invokes = 2, timeout = 180;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--" && i + 1 < args.Length)
             {
-                return new Options(eventFile, invokes, resultFile, timeout, args[(i + 1)..]);
+                return new Options(eventFile, invokes, resultFile, timeout, beforeRestore, args[(i + 1)..]);
             }
             if (i + 1 >= args.Length)
             {
@@ -125,6 +136,7 @@ internal sealed record Options(string? EventFile, int Invokes, string? ResultFil
             {
                 case "--event": eventFile = args[++i]; break;
                 case "--result": resultFile = args[++i]; break;
+                case "--before-restore": beforeRestore = args[++i]; break;
                 case "--invokes" when int.TryParse(args[i + 1], out var n) && n >= 0: invokes = n; i++; break;
                 case "--timeout" when int.TryParse(args[i + 1], out var s) && s > 0: timeout = s; i++; break;
                 default: return null;

@@ -45,6 +45,12 @@ public sealed class RuntimeApiServer : IAsyncDisposable
     /// <summary>Runs when the runtime waits for an event after the last one, while the request is held.</summary>
     public Action? OnIdle { get; set; }
 
+    /// <summary>
+    /// Runs while restore/next is held, before the restored environment gets its answer: what may happen to the
+    /// environment while its snapshot waits (a test changes it there).
+    /// </summary>
+    public Func<Task>? BeforeRestore { get; set; }
+
     /// <summary>Called for each request as it arrives, for a log.</summary>
     public Action<RuntimeApiCall>? OnCall { get; set; }
 
@@ -89,7 +95,14 @@ public sealed class RuntimeApiServer : IAsyncDisposable
         app.MapPost(Prefix + "/runtime/invocation/{id}/error", (HttpContext context, string id) => RecordAsync(context, id, StatusCodes.Status202Accepted));
         app.MapPost(Prefix + "/runtime/init/error", (HttpContext context) => RecordAsync(context, null, StatusCodes.Status202Accepted));
         // The snapshot is taken while this request waits; a restored environment gets its answer.
-        app.MapGet(Prefix + "/runtime/restore/next", (HttpContext context) => RecordAsync(context, null, StatusCodes.Status200OK));
+        app.MapGet(Prefix + "/runtime/restore/next", async (HttpContext context) =>
+        {
+            Record(context, null, null);
+            if (BeforeRestore is { } beforeRestore)
+            {
+                await beforeRestore();
+            }
+        });
         app.MapPost(Prefix + "/runtime/restore/error", (HttpContext context) => RecordAsync(context, null, StatusCodes.Status202Accepted));
         app.MapFallback(async (HttpContext context) =>
         {
@@ -153,7 +166,7 @@ public sealed class RuntimeApiServer : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "";
         var call = new RuntimeApiCall(context.Request.Method, path.StartsWith(Prefix, StringComparison.Ordinal) ? path[Prefix.Length..] : path,
-            _clock.ElapsedMilliseconds, id, context.Request.Headers["Lambda-Runtime-Function-Error-Type"].FirstOrDefault(), body);
+            _clock.ElapsedMilliseconds, DateTimeOffset.UtcNow, id, context.Request.Headers["Lambda-Runtime-Function-Error-Type"].FirstOrDefault(), body);
         lock (_calls)
         {
             _calls.Add(call);
