@@ -81,12 +81,12 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         {
             return;
         }
-        if (neverMove.Contains(fullPath) || IsManagedOrHostFile(fullPath, relativePath))
+        if (neverMove.Contains(fullPath) || IsManagedOrHostFile(file, fullPath, relativePath))
         {
             if (included)
             {
                 LogWarning(ErrorCodes.IncludeIgnored,
-                    $"'{relativePath}' matches SnapLoaderInclude but stays in the deployment: managed assemblies, deps/runtimeconfig files, the exec wrapper and the preload shim are never moved.",
+                    $"'{relativePath}' matches SnapLoaderInclude but stays in the deployment: managed assemblies, the .NET runtime of a self-contained publish, deps/runtimeconfig files, the exec wrapper and the preload shim are never moved.",
                     fullPath);
             }
             return;
@@ -161,11 +161,19 @@ public sealed class SelectMovedFiles : SnapLoaderTask
     }
 
     // Managed assemblies and the host's own files must stay: the runtime and the host read them before any
-    // SnapLoader code runs. A PE image (managed or not) is never something the Linux loader opens either.
-    private static bool IsManagedOrHostFile(string fullPath, string relativePath) =>
-        relativePath.EndsWith(".deps.json", StringComparison.OrdinalIgnoreCase)
+    // SnapLoader code runs. So must the .NET runtime that a self-contained publish carries (a custom runtime, or a
+    // function on a framework the managed runtime lacks): the host loads libcoreclr.so and libclrjit.so from it
+    // before any managed code. A PE image (managed or not) is never something the Linux loader opens either.
+    private static bool IsManagedOrHostFile(ITaskItem file, string fullPath, string relativePath) =>
+        IsRuntimePackFile(file)
+        || relativePath.EndsWith(".deps.json", StringComparison.OrdinalIgnoreCase)
         || relativePath.EndsWith(".runtimeconfig.json", StringComparison.OrdinalIgnoreCase)
         || StartsWithPeMagic(fullPath);
+
+    // The SDK gives a runtime pack's files its id: Microsoft.NETCore.App.Runtime.linux-x64 and the like.
+    private static bool IsRuntimePackFile(ITaskItem file) =>
+        file.GetMetadata(MetadataNames.NuGetPackageId) is var id
+        && id.StartsWith("Microsoft.", StringComparison.Ordinal) && id.Contains(".App.Runtime.", StringComparison.Ordinal);
 
     private static bool StartsWithPeMagic(string path)
     {

@@ -32,6 +32,23 @@ public sealed class SelectMovedFilesTests
     }
 
     [TestMethod]
+    public void TheDotNetRuntimeOfASelfContainedPublishStays()
+    {
+        // The host loads libcoreclr.so (about 7 MB) before any managed code, so it can never come from the archive.
+        var coreclr = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "libcoreclr.so");
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine,
+            TestItems.PublishItem(coreclr, "libcoreclr.so", "Microsoft.NETCore.App.Runtime.linux-x64", "8.0.22", "runtimes/linux-x64/native/libcoreclr.so", "native"),
+            TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary(), "libonnxruntime.so", "Microsoft.ML.OnnxRuntime", "1.31.1", "runtimes/linux-x64/native/libonnxruntime.so", "native"));
+        task.Include = [new Microsoft.Build.Utilities.TaskItem("libcoreclr.so")];
+
+        Assert.IsTrue(task.Execute());
+
+        Assert.AreEqual("libonnxruntime.so", task.MovedFiles.Single().GetMetadata("SnapLoaderRelativePath"));
+        StringAssert.Contains(engine.Warnings.Single(w => w.Code == "SNAP0007").Message, "the .NET runtime of a self-contained publish");
+    }
+
+    [TestMethod]
     public void ALibraryThatAMovedLibraryNeedsMovesWithItWhateverItsSize()
     {
         // libtorch_cpu.so needs libc10.so (1.5 MB, moves anyway) and libgomp-98b21ff3.so.1 (283 KB, under the threshold).
