@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Packs SnapLoader, publishes samples/OnnxEmbedding with it, and runs the published function the way Lambda does
-# (read-only /var/task, exec wrapper, archive loaded into memory files at init), with no AWS account.
+# Packs SnapLoader, publishes samples/OnnxEmbedding with it, and runs the published function the way the dotnet10
+# managed runtime does, with no AWS account: the real runtime client (Amazon.Lambda.RuntimeSupport) against a Runtime
+# API on 127.0.0.1, a read-only /var/task, the exec wrapper, the archive loaded into memory files at init, then
+# SnapStart's before-snapshot hook, restore and after-restore hook, then two invocations.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,8 +22,6 @@ dotnet pack src/SnapLoader.Build.Tasks -c Release -o artifacts/packages -nologo 
 rm -rf artifacts/sample-packages/snaploader.*   # never a stale copy of the same version
 
 dotnet publish samples/OnnxEmbedding -c Release -nologo
-event=$(mktemp)
-echo '{"seed": 7}' > "$event"
-tools/lambda-run.sh samples/OnnxEmbedding/bin/Release/net8.0/linux-x64/publish \
-  OnnxEmbedding::OnnxEmbedding.Function::Handler "$event" \
-  samples/OnnxEmbedding/bin/Release/net8.0/linux-x64/snaploader
+tools/lambda-run.sh samples/OnnxEmbedding/bin/Release/net10.0/linux-x64/publish \
+  OnnxEmbedding::OnnxEmbedding.Function::Handler samples/OnnxEmbedding/event.json \
+  samples/OnnxEmbedding/bin/Release/net10.0/linux-x64/snaploader

@@ -3,7 +3,7 @@ using SnapLoader.Tests;
 
 namespace SnapLoader.EndToEnd.Tests;
 
-/// <summary>samples/OnnxEmbedding, published with and without SnapLoader and run the Lambda way: same answer.</summary>
+/// <summary>samples/OnnxEmbedding, published with and without SnapLoader and run under the real runtime with SnapStart: same answer.</summary>
 [TestClass]
 public sealed class OnnxEmbeddingSampleTests
 {
@@ -37,6 +37,11 @@ public sealed class OnnxEmbeddingSampleTests
         Assert.IsTrue(split.MemfdDescriptors.Any(name => name.EndsWith("ResNet18.onnx", StringComparison.Ordinal)),
             "the model, read through its original path, is a memory file: " + string.Join(", ", split.MemfdDescriptors));
         Assert.IsTrue(split.SnapStartHooksRan, split.Output);
+        foreach (var response in split.Responses)
+        {
+            Assert.IsFalse(JsonNode.Parse(response)!["createdDuringInvoke"]!.GetValue<bool>(),
+                "the session is created at init, so it is in the snapshot and no invocation after a restore creates it: " + response);
+        }
         Assert.AreEqual(split.Response.Split("\"sessionMs\"")[0], split.Responses[1].Split("\"sessionMs\"")[0],
             "the same embedding after the SnapStart cycle");
         Assert.IsFalse(plain.MemfdMappings.Contains("libonnxruntime.so"));

@@ -5,7 +5,8 @@ namespace SnapLoader.EndToEnd.Tests;
 
 /// <summary>
 /// samples/TorchMatmul: 466 MB of LibTorch, impossible as a zip deployment, published with SnapLoader and run the
-/// Lambda way. The libraries come back from memory files and answer [DllImport] calls.
+/// Lambda way under the real runtime, a typed handler (ILambdaContext, Amazon.Lambda.Serialization.SystemTextJson). The
+/// libraries come back from memory files and answer [DllImport] calls.
 /// </summary>
 [TestClass]
 public sealed class TorchMatmulSampleTests
@@ -39,6 +40,7 @@ public sealed class TorchMatmulSampleTests
         Assert.IsTrue(response["torchThreads"]!.GetValue<int>() >= 1, "at::get_num_threads() answered");
         CollectionAssert.IsSubsetOf(moved, run.MemfdMappings.ToArray(), "every moved library is mapped from its memory file");
         Assert.IsTrue(run.SnapStartHooksRan, run.Output);
+        Assert.IsFalse(response["createdDuringInvoke"]!.GetValue<bool>(), "the warm-up ran at init, before the snapshot: " + run.Response);
         Assert.AreEqual(response["c"]!.ToJsonString(), JsonNode.Parse(run.Responses[1])!["c"]!.ToJsonString());
         StringAssert.Contains(run.Output, "load: 3 native libraries in dependency order");
     }
