@@ -64,6 +64,8 @@ public sealed class ManagedRuntimeTests
         StringAssert.Contains(body, "SNAP1001", "the console shows SnapLoader's code");
         StringAssert.Contains(body, archive, "and the archive it could not open");
         StringAssert.Contains(body, "Check that the file exists", "and what to check");
+        var errorLine = run.Output.Split('\n').FirstOrDefault(l => l.Contains("\tfail\t", StringComparison.Ordinal) && l.Contains("SNAP1001", StringComparison.Ordinal));
+        Assert.IsNotNull(errorLine, "one Error line names the code in the log:\n" + run.Output);
     }
 
     [TestMethod]
@@ -85,6 +87,7 @@ public sealed class ManagedRuntimeTests
         Assert.IsNotNull(restoreError, "the runtime reported the failed restore:\n" + run.Output);
         StringAssert.Contains(restoreError.Body!, "SNAP1022");
         StringAssert.Contains(restoreError.Body!, links, "the message names the folder");
+        StringAssert.Contains(restoreError.Body!, "Remove it or choose another target folder", "and what to do");
         Assert.IsFalse(run.CallSequence.Contains("/runtime/invocation/next"), "no invocation after a failed restore");
     }
 
