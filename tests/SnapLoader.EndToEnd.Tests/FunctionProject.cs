@@ -40,6 +40,8 @@ internal sealed class FunctionProject
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <TargetFramework>{targetFramework}</TargetFramework>
+                <!-- As the Lambda project templates have it: the managed runtime starts the function with its runtimeconfig. -->
+                <GenerateRuntimeConfigurationFiles>true</GenerateRuntimeConfigurationFiles>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
