@@ -68,26 +68,35 @@ public static partial class SnapLoaderRuntime
                     "Reference SnapLoader.Build from the function project only.");
             }
 
-            var clock = Stopwatch.StartNew();
-            WarnIfNotPreloaded();
-            var source = ArchiveSourceFor(manifest.Archive);
-            LoadedArchive archive;
             try
             {
-                var (basePath, targetDirectory) = (BasePath, TargetDirectory());
-                archive = LoadDeadline.FromEnvironment()
-                    .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, loadLibraries: true, token), CancellationToken.None)
-                    .GetAwaiter().GetResult();
+                var clock = Stopwatch.StartNew();
+                WarnIfNotPreloaded();
+                var source = ArchiveSourceFor(manifest.Archive);
+                LoadedArchive archive;
+                try
+                {
+                    var (basePath, targetDirectory) = (BasePath, TargetDirectory());
+                    archive = LoadDeadline.FromEnvironment()
+                        .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, loadLibraries: true, token), CancellationToken.None)
+                        .GetAwaiter().GetResult();
+                }
+                finally
+                {
+                    source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+                // The shim's table is not frozen here: the lambda-snaploader API may still register files of its own.
+                RegisterSnapStartHook();
+                s_archives.Add(archive);
+                s_manifest = manifest;
+                LambdaLog.Info($"ready: {manifest.Files.Count} files ({manifest.TotalSize:N0} bytes) from {manifest.Archive}", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
             }
-            finally
+            catch (SnapLoaderException e)
             {
-                source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                // The function's init fails with this exception; the line says why in the function's log, at Error level.
+                LambdaLog.Error(e);
+                throw;
             }
-            // The shim's table is not frozen here: the lambda-snaploader API may still register files of its own.
-            RegisterSnapStartHook();
-            s_archives.Add(archive);
-            s_manifest = manifest;
-            LambdaLog.Info($"ready: {manifest.Files.Count} files ({manifest.TotalSize:N0} bytes) from {manifest.Archive}", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
         }
     }
 
