@@ -34,14 +34,14 @@ public sealed class RuntimeLogTests
         var run = Run(new Dictionary<string, string?> { ["AWS_LAMBDA_LOG_FORMAT"] = "JSON" });
 
         var records = run.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        var ours = records.Where(r => r["message"]?.GetValue<string>() is { } m && s_routine.Any(s => m.StartsWith(s, StringComparison.Ordinal))).ToList();
+        var ours = records.Where(r => Message(r) is { } m && s_routine.Any(s => m.StartsWith(s, StringComparison.Ordinal))).ToList();
         Assert.AreEqual(s_routine.Length, ours.Count, "one record per routine line:\n" + run.Output);
         foreach (var record in ours)
         {
             Assert.AreEqual("Information", record["level"]!.GetValue<string>(), record.ToJsonString());
             Assert.IsFalse(record["message"]!.GetValue<string>().Contains('{'), "no JSON inside the message: " + record.ToJsonString());
         }
-        var download = ours.Single(r => r["message"]!.GetValue<string>().StartsWith("download:", StringComparison.Ordinal));
+        var download = ours.Single(r => Message(r)!.StartsWith("download:", StringComparison.Ordinal));
         Assert.AreEqual(JsonValueKind.Number, download["bytes"]!.GetValueKind(), "the figures are fields: " + download.ToJsonString());
         Assert.IsTrue(download["bytes"]!.GetValue<long>() > 1_000_000);
         Assert.AreEqual(JsonValueKind.Number, download["ms"]!.GetValueKind());
@@ -59,6 +59,10 @@ public sealed class RuntimeLogTests
         Assert.IsNotNull(warning, run.Output);
         StringAssert.Contains(warning, "\twarn\t");
     }
+
+    // The message of one of SnapLoader's records, without the logger's name in front.
+    private static string? Message(JsonObject record) =>
+        record["message"]?.GetValue<string>() is { } message && message.StartsWith("SnapLoader: ", StringComparison.Ordinal) ? message["SnapLoader: ".Length..] : null;
 
     private static LambdaRun Run(Dictionary<string, string?> environment)
     {
