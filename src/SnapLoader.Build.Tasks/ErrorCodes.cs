@@ -11,6 +11,8 @@ internal static class ErrorCodes
     public const string BootstrapNotCompiled = "SNAP0005";
     public const string InvalidProperty = "SNAP0006";
     public const string IncludeIgnored = "SNAP0007";
+    // Raised by the targets, which see the publish set: a class library without Amazon.Lambda.Core does not start.
+    public const string LambdaCoreMissing = "SNAP0008";
 
     // ELF analysis.
     public const string UnreadableElf = "SNAP0020";

@@ -18,7 +18,14 @@ internal sealed class TargetsProject
     public string Obj => Path.Combine(Directory, "obj", "Debug", "net10.0", "linux-x64");
     public string Publish => Path.Combine(Directory, "bin", "Debug", "net10.0", "linux-x64", "publish");
 
-    public static TargetsProject Create(string properties = "")
+    /// <summary>What every deployed class-library function references, and what SNAP0008 looks for.</summary>
+    public const string LambdaCoreReference = """<PackageReference Include="Amazon.Lambda.Core" Version="3.2.0" />""";
+
+    /// <summary>
+    /// Writes and restores the project with the extra properties and items (Amazon.Lambda.Core is added unless
+    /// <paramref name="lambdaCore"/> is false); <paramref name="code"/> replaces the handler class.
+    /// </summary>
+    public static TargetsProject Create(string properties = "", bool lambdaCore = true, string items = "", string? code = null)
     {
         var directory = TestPaths.NewTempFolder("targets");
         var targets = Path.Combine(TestPaths.RepositoryRoot, "targets");
@@ -27,6 +34,9 @@ internal sealed class TargetsProject
         var tasks = Path.Combine(TestPaths.RepositoryRoot, "src", "SnapLoader.Build.Tasks", "bin", configuration, "net8.0", "SnapLoader.Build.Tasks.dll");
         var runtime = Path.Combine(TestPaths.RepositoryRoot, "src", "SnapLoader.Runtime", "SnapLoader.Runtime.csproj");
         File.Copy(TestPaths.OnnxRuntimeLibrary(), Path.Combine(directory, "libonnxruntime.so"));
+        // The AWS Lambda packages, beside the repository where the package mirror does not serve them.
+        var shared = Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "nuget"));
+        var sources = System.IO.Directory.Exists(shared) ? $"<RestoreAdditionalProjectSources>{shared}</RestoreAdditionalProjectSources>" : "";
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project>
               <PropertyGroup>
@@ -43,17 +53,20 @@ internal sealed class TargetsProject
                 <!-- GenerateDepsFile needs a newer Microsoft.Extensions.DependencyModel than the test host has loaded;
                      the deps.json rewrite is tested by the task and end-to-end tests instead. -->
                 <GenerateDependencyFile>false</GenerateDependencyFile>
+                {sources}
                 {properties}
               </PropertyGroup>
               <ItemGroup>
                 <None Include="libonnxruntime.so" CopyToPublishDirectory="PreserveNewest" />
                 <ProjectReference Include="{runtime}" />
+                {(lambdaCore ? LambdaCoreReference : "")}
+                {items}
               </ItemGroup>
               <Import Project="Sdk.targets" Sdk="Microsoft.NET.Sdk" />
               <Import Project="{targets}/SnapLoader.Build.targets" />
             </Project>
             """);
-        File.WriteAllText(Path.Combine(directory, "Function.cs"), "namespace Fixture; public class Function { public Stream Handler(Stream input) => input; }");
+        File.WriteAllText(Path.Combine(directory, "Function.cs"), code ?? "namespace Fixture; public class Function { public Stream Handler(Stream input) => input; }");
         ProcessRunner.Run("dotnet", ["restore", "Function.csproj", "-nologo"], directory).EnsureSuccess("dotnet restore");
         return new TargetsProject(directory);
     }
@@ -85,7 +98,17 @@ internal sealed class BuildLog
     public ILogger CreateLogger() => new Microsoft.Build.Logging.ConsoleLogger(LoggerVerbosity.Normal, text => _text.Append(text), _ => { }, () => { });
 
     /// <summary>The SNAP codes of the errors the build reported.</summary>
-    public IReadOnlyList<string> ErrorCodes => System.Text.RegularExpressions.Regex.Matches(Text, @"error (SNAP\d{4})").Select(m => m.Groups[1].Value).Distinct().ToList();
+    public IReadOnlyList<string> ErrorCodes => Codes("error");
+
+    /// <summary>The SNAP codes of the warnings the build reported (not those NoWarn turned into messages).</summary>
+    public IReadOnlyList<string> WarningCodes => Codes("warning");
+
+    /// <summary>The text of the first warning with the code, without a project the logger may append; empty if none.</summary>
+    public string Warning(string code) =>
+        System.Text.RegularExpressions.Regex.Match(Text, $@"warning {code}: (.*?)(?: \[[^\]]*\])?\r?$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+
+    private IReadOnlyList<string> Codes(string kind) =>
+        System.Text.RegularExpressions.Regex.Matches(Text, $@"{kind} (SNAP\d{{4}})").Select(m => m.Groups[1].Value).Distinct().ToList();
 
     public override string ToString() => Text;
 }

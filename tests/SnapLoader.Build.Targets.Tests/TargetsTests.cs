@@ -104,6 +104,96 @@ public sealed class TargetsTests
     }
 
     [TestMethod]
+    public void AClassLibraryWithoutLambdaCoreWarnsWithTheFix()
+    {
+        var project = TargetsProject.Create(lambdaCore: false);
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        CollectionAssert.AreEqual(new[] { "SNAP0008" }, log.WarningCodes.ToArray(), log.Text);
+        var warning = log.Warning("SNAP0008");
+        StringAssert.Contains(warning, "'Function' (Function.dll)", log.Text);
+        StringAssert.Contains(warning, "dotnet add package Amazon.Lambda.Core");
+        StringAssert.Contains(warning, "Function.deps.json");
+        StringAssert.Contains(warning, "SnapStart");
+    }
+
+    [TestMethod]
+    public void AClassLibraryWithLambdaCoreDoesNotWarn()
+    {
+        var project = TargetsProject.Create();
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        CollectionAssert.DoesNotContain(log.WarningCodes.ToArray(), "SNAP0008", log.Text);
+    }
+
+    [TestMethod]
+    public void LambdaCoreThroughAnotherPackageIsEnough()
+    {
+        // The serializer depends on Amazon.Lambda.Core, which is then published and listed as any other package.
+        var project = TargetsProject.Create(lambdaCore: false,
+            items: """<PackageReference Include="Amazon.Lambda.Serialization.SystemTextJson" Version="3.0.0" />""");
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        CollectionAssert.DoesNotContain(log.WarningCodes.ToArray(), "SNAP0008", log.Text);
+    }
+
+    [TestMethod]
+    public void AnExecutableWithoutLambdaCoreDoesNotWarn()
+    {
+        // A custom runtime: the function is its own program, with its own Main.
+        var project = TargetsProject.Create("<OutputType>Exe</OutputType>", lambdaCore: false,
+            code: "namespace Fixture; public static class Program { public static void Main() { } }");
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        CollectionAssert.DoesNotContain(log.WarningCodes.ToArray(), "SNAP0008", log.Text);
+    }
+
+    [TestMethod]
+    public void ALibraryWithoutLambdaCoreWarnsAlsoWhenNothingMoved()
+    {
+        var project = TargetsProject.Create("<SnapLoaderThreshold>1000000000</SnapLoaderThreshold>", lambdaCore: false);
+
+        var (success, instance, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        Assert.IsTrue(instance.GetItems("ResolvedFileToPublish").Any(i => i.EvaluatedInclude.EndsWith("libonnxruntime.so")), "nothing moved");
+        CollectionAssert.AreEquivalent(new[] { "SNAP0003", "SNAP0008" }, log.WarningCodes.ToArray(), log.Text);
+    }
+
+    [TestMethod]
+    public void NoWarnSilencesTheLambdaCoreWarning()
+    {
+        var project = TargetsProject.Create("<NoWarn>$(NoWarn);SNAP0008</NoWarn>", lambdaCore: false);
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsTrue(success, log.ToString());
+        Assert.AreEqual(0, log.WarningCodes.Count, log.Text);
+    }
+
+    [TestMethod]
+    public void NeitherABuildNorADisabledPublishChecksLambdaCore()
+    {
+        var disabled = TargetsProject.Create("<SnapLoaderEnabled>false</SnapLoaderEnabled>", lambdaCore: false);
+        var (published, _, publishLog) = disabled.Build(["Publish"], TargetsProject.Publishing());
+        Assert.IsTrue(published, publishLog.ToString());
+        CollectionAssert.DoesNotContain(publishLog.WarningCodes.ToArray(), "SNAP0008", publishLog.Text);
+
+        var enabled = TargetsProject.Create(lambdaCore: false);
+        var (built, _, buildLog) = enabled.Build(["Build"]);
+        Assert.IsTrue(built, buildLog.ToString());
+        CollectionAssert.DoesNotContain(buildLog.WarningCodes.ToArray(), "SNAP0008", buildLog.Text);
+    }
+
+    [TestMethod]
     public void DisabledLeavesThePublishSetAlone()
     {
         var project = TargetsProject.Create("<SnapLoaderEnabled>false</SnapLoaderEnabled>");
