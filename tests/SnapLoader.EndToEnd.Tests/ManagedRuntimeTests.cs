@@ -109,20 +109,4 @@ public sealed class ManagedRuntimeTests
         Assert.AreEqual(126, notExecutable.Result["exitCode"]!.GetValue<int>(), notExecutable.Output);
         StringAssert.Contains(notExecutable.Output, "/var/task/snaploader-exec-wrapper: is not an executable");
     }
-
-    [TestMethod]
-    public void AFunctionWithoutAmazonLambdaCoreDiesBeforeItsFirstRequest()
-    {
-        // What the build's SNAP0008 warns about: the runtime loads only what the function's deps.json lists.
-        var project = FunctionProject.Create("", "<TreatWarningsAsErrors>false</TreatWarningsAsErrors>", lambdaCore: false);
-        project.Publish(["-r", "linux-x64", "-p:GenerateRuntimeConfigurationFiles=true"]).EnsureSuccess("dotnet publish");
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
-
-        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), LambdaLikeRunTests.Handler, eventFile, expectSuccess: false);
-
-        Assert.AreNotEqual(0, run.ExitCode);
-        StringAssert.Contains(run.Output, "Could not load file or assembly 'Amazon.Lambda.Core");
-        Assert.AreEqual(0, run.Calls.Count, "it never reached the Runtime API:\n" + run.Output);
-    }
 }
