@@ -24,7 +24,7 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsTrue(File.Exists(Path.Combine(publish, "libonnxruntime_providers_shared.so")), "a 14 KB library stays");
         Assert.IsTrue(File.Exists(Path.Combine(publish, "Microsoft.ML.OnnxRuntime.dll")), "managed assemblies stay");
 
-        var native = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v8.0/linux-x64"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["native"]!.AsObject();
+        var native = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v10.0/linux-x64"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["native"]!.AsObject();
         CollectionAssert.AreEqual(new[] { "runtimes/linux-x64/native/libonnxruntime_providers_shared.so" }, native.Select(p => p.Key).ToArray());
 
         Assert.IsTrue(File.Exists(Path.Combine(publish, "SnapLoader.Runtime.dll")), "the runtime is published although `dotnet add package` marks SnapLoader.Build PrivateAssets=all");
@@ -69,7 +69,7 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-arm64/native/libonnxruntime.so")), "another RID's library is not touched");
         Assert.IsTrue(File.Exists(Path.Combine(publish, "runtimes/linux-x64/native/libsnaploader_preload.so")), "the wrapper finds the shim there");
 
-        var runtimeTargets = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v8.0"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["runtimeTargets"]!.AsObject();
+        var runtimeTargets = JsonNode.Parse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")))!["targets"]![".NETCoreApp,Version=v10.0"]!["Microsoft.ML.OnnxRuntime/1.31.1"]!["runtimeTargets"]!.AsObject();
         Assert.IsFalse(runtimeTargets.ContainsKey("runtimes/linux-x64/native/libonnxruntime.so"));
         Assert.IsTrue(runtimeTargets.ContainsKey("runtimes/linux-arm64/native/libonnxruntime.so"));
 
