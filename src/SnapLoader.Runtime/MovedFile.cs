@@ -11,8 +11,15 @@ public sealed class MovedFile
     /// <param name="sha256">Lowercase hex SHA-256 of the uncompressed content.</param>
     /// <param name="kind">Whether the file is a native library or data.</param>
     /// <param name="soname">The library's ELF SONAME, or <see langword="null"/> when it has none or is not a library.</param>
+    /// <param name="needs">
+    /// The moved libraries this library needs (their relative paths), as the dynamic loader would find them in the
+    /// original layout: its own folder and its RUNPATH first, then the task root's folders on LD_LIBRARY_PATH. They
+    /// load before it. <see langword="null"/> or empty when it needs none of the moved libraries.
+    /// </param>
+    /// <param name="loadAtInit">Whether the library loads at init (so that it is in a SnapStart snapshot) rather than when first opened.</param>
     /// <exception cref="ArgumentException"><paramref name="relativePath"/> is empty or rooted, or <paramref name="sha256"/> is not 64 hex digits.</exception>
-    public MovedFile(string relativePath, long size, string sha256, MovedFileKind kind, string? soname = null)
+    public MovedFile(string relativePath, long size, string sha256, MovedFileKind kind, string? soname = null,
+        IReadOnlyList<string>? needs = null, bool loadAtInit = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(relativePath);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
@@ -31,6 +38,8 @@ public sealed class MovedFile
         Sha256 = sha256;
         Kind = kind;
         Soname = soname;
+        Needs = needs ?? [];
+        LoadAtInit = loadAtInit;
     }
 
     /// <summary>Path relative to the task root (forward slashes). It is also the file's entry name in the archive.</summary>
@@ -47,6 +56,15 @@ public sealed class MovedFile
 
     /// <summary>The library's ELF SONAME; <see langword="null"/> for data or a library without one.</summary>
     public string? Soname { get; }
+
+    /// <summary>
+    /// The moved libraries this library needs (relative paths), resolved at build time as the dynamic loader would
+    /// resolve them in the original layout; they load before it. Empty for data and for a library that needs none.
+    /// </summary>
+    public IReadOnlyList<string> Needs { get; }
+
+    /// <summary>Whether the library loads at init (SnapLoaderLoadAtInit) rather than when something first opens it.</summary>
+    public bool LoadAtInit { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{RelativePath} ({Size:N0} bytes, {Kind})";
