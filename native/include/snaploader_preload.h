@@ -2,7 +2,10 @@
  * snaploader_preload.h - public ABI of libsnaploader_preload.so, the LD_PRELOAD shim of SnapLoader.
  *
  * The shim makes files that SnapLoader moved into sealed memory files (memfd) answer at their original
- * paths: open/fopen/stat/access/realpath/readlink/dlopen of a registered path act on the memory file.
+ * paths: open/fopen/stat/access/realpath/readlink/dlopen of a registered path act on the memory file, and
+ * folders whose files all moved answer stat/access/open/opendir from a folder that stands in for them. A
+ * library registered with snaploader_register_library loads when something dlopens it, the libraries it
+ * needs first.
  *
  * A process can tell whether the shim is preloaded by looking up snaploader_abi_version in the global
  * scope: dlsym(RTLD_DEFAULT, "snaploader_abi_version") != NULL.
@@ -18,7 +21,7 @@ extern "C" {
 #endif
 
 /* The ABI version this header describes. Bumped on any incompatible change. */
-#define SNAPLOADER_ABI_VERSION 2
+#define SNAPLOADER_ABI_VERSION 3
 
 /* Returns SNAPLOADER_ABI_VERSION of the loaded shim. */
 int snaploader_abi_version(void);
@@ -39,6 +42,29 @@ int snaploader_register(const char *original_path, int memfd);
  * Errors as snaploader_register; -EEXIST when name already points to another path.
  */
 int snaploader_register_alias(const char *name, const char *original_path);
+
+/*
+ * Declares the file registered at original_path a library. dlopen of that path (or of an alias of it) first
+ * loads, depth first, the libraries of needed_paths (original paths of files registered before, declared
+ * libraries themselves or not), then hands the real dlopen load_path: an absolute path to the same memory file
+ * in a folder laid out like the original (a link), so that the library's $ORIGIN is that folder. load_path may
+ * be NULL: /proc/self/fd/<fd> then, as for any registered file. The dynamic loader binds a DT_NEEDED name to an
+ * object already loaded under that SONAME, so loading the needed libraries first is what makes them the ones
+ * used, whatever the loader's own search would have found. dlmopen loads no needed library.
+ * Errors: -EINVAL (a path as snaploader_register refuses it, a relative load_path, needed_count < 0 or
+ * greater than 64), -ENAMETOOLONG, -ENOENT (original_path or a needed path not registered), -EEXIST (declared
+ * before with another load path), -ENOSPC, -EBUSY (after snaploader_freeze).
+ */
+int snaploader_register_library(const char *original_path, const char *load_path, const char *const *needed_paths,
+                                int needed_count);
+
+/*
+ * Registers original_path (absolute, normalised as snaploader_register does) for a directory: dirfd is an open
+ * descriptor of a directory (the shim keeps its own duplicate), which stat, lstat, access, open and opendir of
+ * the path then act on: for a folder whose files all moved, which stays there for code that checks it.
+ * Errors as snaploader_register; -ENOTDIR when dirfd is not a directory.
+ */
+int snaploader_register_directory(const char *original_path, int dirfd);
 
 /*
  * Takes back the registration of original_path, so that it answers from the disk again, as before: for a load that

@@ -15,8 +15,11 @@
 #define SL_EXPORT __attribute__((visibility("default")))
 #define SL_HIDDEN __attribute__((visibility("hidden")))
 
-/* A registered file (or, for an alias, the file it names). Fields are written once before publication, except
- * `removed` and the file behind `fd`, which snaploader_unregister changes. */
+struct sl_library;
+
+/* A registered file or directory (or, for an alias, the file it names). Fields are written once before
+ * publication, except `removed` and the file behind `fd`, which snaploader_unregister changes, and `library`,
+ * published once by snaploader_register_library. */
 struct sl_entry {
     const char *key;        /* published last (release store); NULL = free slot */
     size_t key_len;
@@ -24,15 +27,31 @@ struct sl_entry {
     int fd;                 /* the shim's own CLOEXEC duplicate of the memfd */
     const struct sl_entry *target; /* aliases: the file entry; files: themselves */
     int removed;            /* files only; set (release) by snaploader_unregister, never cleared */
+    int directory;          /* registered by snaploader_register_directory: a path with a trailing slash matches */
     char proc_path[32];     /* "/proc/self/fd/<fd>", stable storage so dlopen can tail-call with it */
+    const struct sl_library *library; /* files declared libraries: what dlopen loads first (acquire/release) */
 };
+
+/* What snaploader_register_library declared: arena storage, never changed after publication. */
+struct sl_library {
+    const char *load_path;  /* what the real dlopen gets: a link in the folder of links, or the proc path */
+    unsigned int needed_count;
+    const struct sl_entry *needed[]; /* file entries */
+};
+
+#define SL_MAX_NEEDED 64
 
 /* table.c */
 /* Looks up path (relative paths against dirfd, AT_FDCWD for the cwd). NULL when not registered, on a NULL
- * path, or when the table is empty. Allocation-free and lock-free. Preserves errno. */
+ * path, when the table is empty, or for a trailing slash after a file's path. Allocation-free and lock-free.
+ * Preserves errno. */
 SL_HIDDEN const struct sl_entry *sl_lookup_at(int dirfd, const char *path);
 /* Looks up a bare dlopen name (no slash) among the aliases. */
 SL_HIDDEN const struct sl_entry *sl_lookup_alias(const char *name);
+/* Whether a file entry still stands (not unregistered). */
+SL_HIDDEN int sl_is_live(const struct sl_entry *e);
+/* The library declaration of a file entry, or NULL. */
+SL_HIDDEN const struct sl_library *sl_library_of(const struct sl_entry *e);
 
 /* path.c */
 /* Lexically normalises an absolute path into out (size PATH_MAX). Returns the length, or -1 when the

@@ -43,6 +43,16 @@ static int is_live(const struct sl_entry *e)
     return !__atomic_load_n(&e->target->removed, __ATOMIC_ACQUIRE);
 }
 
+int sl_is_live(const struct sl_entry *e)
+{
+    return is_live(e);
+}
+
+const struct sl_library *sl_library_of(const struct sl_entry *e)
+{
+    return __atomic_load_n(&e->target->library, __ATOMIC_ACQUIRE);
+}
+
 static unsigned long long fnv1a(const char *s, size_t n)
 {
     unsigned long long h = 1469598103934665603ull;
@@ -85,8 +95,11 @@ const struct sl_entry *sl_lookup_at(int dirfd, const char *path)
     int trailing = 0;
     long n = sl_absolute_at(dirfd, p, norm, sizeof norm, &trailing);
     const struct sl_entry *e = NULL;
-    if (n > 0 && !trailing) {
+    if (n > 0) {
         e = probe(g_files, norm, (size_t)n, fnv1a(norm, (size_t)n));
+        if (e != NULL && trailing && !e->directory) {
+            e = NULL;
+        }
     }
     errno = saved;
     return e;
@@ -114,6 +127,18 @@ static struct sl_entry *slot_for(struct sl_entry *table, const char *key, size_t
         }
     }
     return NULL;
+}
+
+/* Arena storage for a structure: aligned as any object, zeroed (bss). Called with g_lock held. */
+static void *arena_alloc(size_t size)
+{
+    size_t align = _Alignof(max_align_t);
+    size_t start = (g_arena_used + align - 1) & ~(align - 1);
+    if (start + size > SL_ARENA_SIZE) {
+        return NULL;
+    }
+    g_arena_used = start + size;
+    return g_arena + start;
 }
 
 static const char *arena_copy(const char *s, size_t len)
@@ -173,6 +198,56 @@ static long api_path(const char *original_path, char *norm)
     return n;
 }
 
+/* Registers norm (n bytes, normalised) for a duplicate of fd, whose fstat is st. */
+static int register_descriptor(const char *norm, long n, int fd, const struct stat *st)
+{
+    int rc = 0;
+    int err = 0;
+    pthread_mutex_lock(&g_lock);
+    if (g_frozen) {
+        rc = -EBUSY;
+        goto out;
+    }
+    unsigned long long h = fnv1a(norm, (size_t)n);
+    struct sl_entry *e = slot_for(g_files, norm, (size_t)n, h);
+    if (e != NULL && e->key != NULL) {
+        struct stat old;
+        if (sl_sys_fstat(e->fd, &old, &err) == 0 && old.st_dev == st->st_dev && old.st_ino == st->st_ino) {
+            rc = 0;  /* the same file again */
+        } else {
+            rc = -EEXIST;
+        }
+        goto out;
+    }
+    if (e == NULL || g_file_count >= SL_MAX_ENTRIES) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    const char *key = arena_copy(norm, (size_t)n);
+    if (key == NULL) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    long dup = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) {
+        rc = -errno;
+        goto out;
+    }
+    e->fd = (int)dup;
+    e->key_len = (size_t)n;
+    e->hash = h;
+    e->target = e;
+    e->removed = 0;
+    e->directory = S_ISDIR(st->st_mode);
+    e->library = NULL;
+    format_proc_path(e->proc_path, e->fd);
+    __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
+out:
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
 SL_EXPORT int snaploader_register(const char *original_path, int memfd)
 {
     char norm[PATH_MAX];
@@ -196,46 +271,88 @@ SL_EXPORT int snaploader_register(const char *original_path, int memfd)
     if (!S_ISREG(st.st_mode)) {
         return -EPERM;
     }
+    return register_descriptor(norm, n, memfd, &st);
+}
 
+SL_EXPORT int snaploader_register_directory(const char *original_path, int dirfd)
+{
+    char norm[PATH_MAX];
+    long n = api_path(original_path, norm);
+    if (n < 0) {
+        return (int)n;
+    }
+    struct stat st;
+    int err = 0;
+    if (sl_sys_fstat(dirfd, &st, &err) != 0) {
+        return -err;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return -ENOTDIR;
+    }
+    return register_descriptor(norm, n, dirfd, &st);
+}
+
+/* The live file entry registered at an API caller's path, or NULL (*rc says why). Called with g_lock held. */
+static struct sl_entry *registered_file(const char *path, int *rc)
+{
+    char norm[PATH_MAX];
+    long n = api_path(path, norm);
+    if (n < 0) {
+        *rc = (int)n;
+        return NULL;
+    }
+    struct sl_entry *e = slot_for(g_files, norm, (size_t)n, fnv1a(norm, (size_t)n));
+    if (e == NULL || e->key == NULL) {
+        *rc = -ENOENT;
+        return NULL;
+    }
+    return e;
+}
+
+SL_EXPORT int snaploader_register_library(const char *original_path, const char *load_path, const char *const *needed_paths,
+                                          int needed_count)
+{
+    const char *volatile vload = load_path;
+    const char *load = vload;
+    if (needed_count < 0 || needed_count > SL_MAX_NEEDED || (needed_count > 0 && needed_paths == NULL)
+            || (load != NULL && load[0] != '/')) {
+        return -EINVAL;
+    }
+    if (load != NULL && strlen(load) >= PATH_MAX) {
+        return -ENAMETOOLONG;
+    }
     int rc = 0;
     pthread_mutex_lock(&g_lock);
     if (g_frozen) {
         rc = -EBUSY;
         goto out;
     }
-    unsigned long long h = fnv1a(norm, (size_t)n);
-    struct sl_entry *e = slot_for(g_files, norm, (size_t)n, h);
-    if (e != NULL && e->key != NULL) {
-        struct stat old;
-        if (sl_sys_fstat(e->fd, &old, &err) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino) {
-            rc = 0;  /* the same file again */
-        } else {
-            rc = -EEXIST;
+    struct sl_entry *e = registered_file(original_path, &rc);
+    if (e == NULL) {
+        goto out;
+    }
+    const struct sl_entry *needed[SL_MAX_NEEDED];
+    for (int i = 0; i < needed_count; i++) {
+        needed[i] = registered_file(needed_paths[i], &rc);
+        if (needed[i] == NULL) {
+            goto out;
         }
+    }
+    const char *target = load != NULL ? load : e->proc_path;
+    if (e->library != NULL) {
+        rc = strcmp(e->library->load_path, target) == 0 ? 0 : -EEXIST;
         goto out;
     }
-    if (e == NULL || g_file_count >= SL_MAX_ENTRIES) {
+    struct sl_library *lib = arena_alloc(sizeof *lib + (size_t)needed_count * sizeof lib->needed[0]);
+    const char *stored = load != NULL ? arena_copy(load, strlen(load)) : e->proc_path;
+    if (lib == NULL || stored == NULL) {
         rc = -ENOSPC;
         goto out;
     }
-    const char *key = arena_copy(norm, (size_t)n);
-    if (key == NULL) {
-        rc = -ENOSPC;
-        goto out;
-    }
-    long dup = syscall(SYS_fcntl, memfd, F_DUPFD_CLOEXEC, 3);
-    if (dup < 0) {
-        rc = -errno;
-        goto out;
-    }
-    e->fd = (int)dup;
-    e->key_len = (size_t)n;
-    e->hash = h;
-    e->target = e;
-    e->removed = 0;
-    format_proc_path(e->proc_path, e->fd);
-    __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
-    __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
+    lib->load_path = stored;
+    lib->needed_count = (unsigned int)needed_count;
+    memcpy(lib->needed, needed, (size_t)needed_count * sizeof needed[0]);
+    __atomic_store_n(&e->library, lib, __ATOMIC_RELEASE);
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;

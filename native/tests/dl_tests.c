@@ -70,3 +70,93 @@ void t_dlopen_runpath_tailcall(void)
     void *h = caller_dlopen("libsnapfixture.so");
     CHECK(h != NULL && dlsym(h, "sl_fixture_answer") != NULL);
 }
+
+/* Registers the fixture file as original path p (memfd named name). */
+static void register_fixture(const char *p, const char *name, const char *file)
+{
+    CHECK(sl_register(p, memfd_of_file(name, file)) == 0);
+}
+
+typedef int (*reglib_fn)(const char *, const char *, const char *const *, int);
+
+void t_dlopen_needed_first(void)
+{
+    setup();
+    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
+    char user[PATH_MAX], var[PATH_MAX];
+    pathf(user, "%s/task/libuser.so", g_root);
+    pathf(var, "%s/task/libvar.so", g_root);
+    register_fixture(user, "sl-user", SL_FIXTURE_DIR "/libuser.so");
+    /* libvar.so is not on disk anywhere the loader looks: without the declaration, libuser.so cannot load */
+    CHECK(dlopen(user, RTLD_NOW) == NULL);
+    register_fixture(var, "sl-var", SL_FIXTURE_DIR "/a/libvar.so");
+    const char *needs[] = {var};
+    CHECK(reglib(user, NULL, needs, -1) == -EINVAL);
+    CHECK(reglib(user, "relative/libuser.so", needs, 1) == -EINVAL);
+    char unregistered[PATH_MAX];
+    pathf(unregistered, "%s/task/libnone.so", g_root);
+    const char *bad[] = {unregistered};
+    CHECK(reglib(user, NULL, bad, 1) == -ENOENT);
+    CHECK(reglib(unregistered, NULL, needs, 1) == -ENOENT);
+    CHECK(reglib(var, NULL, NULL, 0) == 0);
+    CHECK(reglib(user, NULL, needs, 1) == 0);
+    CHECK(reglib(user, NULL, needs, 1) == 0);                    /* the same declaration again */
+    CHECK(reglib(user, "/elsewhere/libuser.so", needs, 1) == -EEXIST);
+    /* declared, nothing loads before something opens it; RTLD_NOLOAD loads nothing either */
+    CHECK(dlopen(var, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    CHECK(dlopen(user, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    CHECK(dlopen(var, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    void *h = dlopen(user, RTLD_NOW);
+    if (h == NULL) {
+        fprintf(stderr, "dlopen: %s\n", dlerror());
+    }
+    CHECK(h != NULL);
+    int (*value)(void) = (int (*)(void))dlsym(h, "sl_user_value");
+    CHECK(value != NULL && value() == 10);
+    CHECK(dlopen(var, RTLD_NOW | RTLD_NOLOAD) != NULL); /* it came first */
+}
+
+void t_dlopen_variants(void)
+{
+    setup();
+    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
+    /* Two folders ship the same two libraries; variant b's libuser.so must bind to b's libvar.so, and a's stays
+     * unloaded, though both libvar.so have one SONAME. b's load path is a link in a folder of links. */
+    char a_user[PATH_MAX], a_var[PATH_MAX], b_user[PATH_MAX], b_var[PATH_MAX];
+    pathf(a_user, "%s/task/a/libuser.so", g_root);
+    pathf(a_var, "%s/task/a/libvar.so", g_root);
+    pathf(b_user, "%s/task/b/libuser.so", g_root);
+    pathf(b_var, "%s/task/b/libvar.so", g_root);
+    register_fixture(a_user, "sl-a-user", SL_FIXTURE_DIR "/libuser.so");
+    register_fixture(a_var, "sl-a-var", SL_FIXTURE_DIR "/a/libvar.so");
+    register_fixture(b_user, "sl-b-user", SL_FIXTURE_DIR "/libuser.so");
+    register_fixture(b_var, "sl-b-var", SL_FIXTURE_DIR "/b/libvar.so");
+    char links[PATH_MAX], b_var_link[PATH_MAX], target[64];
+    pathf(links, "%s/links", g_root);
+    CHECK(mkdir(links, 0700) == 0);
+    pathf(links, "%s/links/b", g_root);
+    CHECK(mkdir(links, 0700) == 0);
+    pathf(b_var_link, "%s/libvar.so", links);
+    int b_var_fd = -1;
+    CHECK(count_memfds("sl-b-var", &b_var_fd) >= 1);
+    snprintf(target, sizeof target, "/proc/self/fd/%d", b_var_fd);
+    CHECK(symlink(target, b_var_link) == 0);
+    const char *a_needs[] = {a_var};
+    const char *b_needs[] = {b_var};
+    CHECK(reglib(a_var, NULL, NULL, 0) == 0);
+    CHECK(reglib(a_user, NULL, a_needs, 1) == 0);
+    CHECK(reglib(b_var, b_var_link, NULL, 0) == 0);
+    CHECK(reglib(b_user, NULL, b_needs, 1) == 0);
+
+    void *h = dlopen(b_user, RTLD_NOW);
+    CHECK(h != NULL);
+    int (*value)(void) = (int (*)(void))dlsym(h, "sl_user_value");
+    CHECK(value != NULL && value() == 20);
+    CHECK(dlopen(a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    CHECK(dlopen(b_var_link, RTLD_NOW | RTLD_NOLOAD) != NULL);
+    /* the variant is mapped from the link's folder: its $ORIGIN is that folder */
+    Dl_info info;
+    CHECK(dladdr((void *)value, &info) != 0);
+    void *var_sym = dlsym(h, "sl_var_value");
+    CHECK(var_sym != NULL && dladdr(var_sym, &info) != 0 && strcmp(info.dli_fname, b_var_link) == 0);
+}

@@ -131,5 +131,8 @@ void t_concurrency(void);
 void t_child_process(void);
 void t_dlopen_registered(void);
 void t_dlopen_runpath_tailcall(void);
+void t_dlopen_needed_first(void);
+void t_dlopen_variants(void);
+void t_directory(void);
 
 #endif

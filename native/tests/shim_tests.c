@@ -190,6 +190,9 @@ static const struct test_case k_tests[] = {
     {"child_process", t_child_process},
     {"dlopen_registered", t_dlopen_registered},
     {"dlopen_runpath_tailcall", t_dlopen_runpath_tailcall},
+    {"dlopen_needed_first", t_dlopen_needed_first},
+    {"dlopen_variants", t_dlopen_variants},
+    {"directory", t_directory},
     {"not_preloaded", t_not_preloaded},
 };
 
