@@ -182,8 +182,8 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         return stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == (byte)'M' && magic[1] == (byte)'Z';
     }
 
-    /// <summary>SnapLoaderInclude/SnapLoaderExclude items as matchers.</summary>
-    private sealed class PathPatterns
+    /// <summary>SnapLoaderInclude/SnapLoaderExclude items as matchers; AnalyzeNativeLibraries matches SnapLoaderLoadAtInit with it.</summary>
+    internal sealed class PathPatterns
     {
         private readonly Matcher? _globs;
         private readonly HashSet<string> _exactPaths = new(StringComparer.Ordinal);
