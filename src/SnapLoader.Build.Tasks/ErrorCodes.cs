@@ -13,6 +13,8 @@ internal static class ErrorCodes
     public const string IncludeIgnored = "SNAP0007";
     // Raised by the targets, which see the publish set: a class library without Amazon.Lambda.Core does not start.
     public const string LambdaCoreMissing = "SNAP0008";
+    // Raised by AnalyzeNativeLibraries, which sees the moved libraries: a SnapLoaderLoadAtInit item that names none of them.
+    public const string LoadAtInitUnmatched = "SNAP0009";
 
     // ELF analysis.
     public const string UnreadableElf = "SNAP0020";
