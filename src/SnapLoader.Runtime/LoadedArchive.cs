@@ -2,13 +2,25 @@ using System.Diagnostics;
 
 namespace SnapLoader.Runtime;
 
+/// <summary>When the libraries of a load are loaded.</summary>
+internal enum LibraryLoading
+{
+    /// <summary>Each when something first opens it, its needs first; those marked SnapLoaderLoadAtInit now.</summary>
+    WhenOpened,
+
+    /// <summary>All of them now, in the archive's order: the lambda-snaploader API's promise for a user's own zip.</summary>
+    AllNow,
+}
+
 /// <summary>
-/// Everything one archive put in place: its memory files, their original paths, the links of the farm and the
-/// loaded libraries. Building one is all or nothing: on failure every memory file is closed again and every path
-/// registered with the shim is taken back.
+/// Everything one archive put in place: its memory files, their original paths, the links of the farm, the folders
+/// that stand in for moved ones, and the declared libraries. Building one is all or nothing: on failure every memory
+/// file is closed again and every path registered with the shim is taken back.
 /// </summary>
 internal sealed class LoadedArchive
 {
+    private IReadOnlyList<string> _folders = [];
+
     private LoadedArchive(string basePath, string targetDirectory, IReadOnlyList<(MovedFile File, MemoryFile Memory)> files)
     {
         BasePath = basePath;
@@ -23,9 +35,9 @@ internal sealed class LoadedArchive
     public string OriginalPath(MovedFile file) => Path.Combine(BasePath, file.RelativePath);
     public string LinkPath(MovedFile file) => Path.Combine(TargetDirectory, file.RelativePath);
 
-    /// <summary>Streams, verifies, registers, links and loads; returns only when all of it worked.</summary>
+    /// <summary>Streams, verifies, registers, links and declares (or loads) the libraries; returns only when all of it worked.</summary>
     public static async Task<LoadedArchive> LoadAsync(IArchiveSource source, IReadOnlyList<MovedFile>? expected, Func<string, bool>? filter,
-        string basePath, string targetDirectory, bool loadLibraries, CancellationToken cancellationToken)
+        string basePath, string targetDirectory, LibraryLoading loading, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var statistics = new LoadStatistics();
@@ -35,6 +47,7 @@ internal sealed class LoadedArchive
         // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).
         var archive = new LoadedArchive(basePath, targetDirectory, loaded.Select(f => (f.Moved ?? Describe(f), f.File)).ToList());
         var registered = new List<string>();
+        IReadOnlyList<MovedLibrary> libraries = [];
         try
         {
             clock.Restart();
@@ -47,21 +60,26 @@ internal sealed class LoadedArchive
                     registered.Add(archive.OriginalPath(file));
                 }
             }
+            archive._folders = MovedFolders.Register(basePath, targetDirectory, archive.Files.Select(f => f.File.RelativePath));
+            registered.AddRange(archive._folders);
             LambdaLog.Info($"register: {archive.Files.Count} files under {basePath}", new Dictionary<string, object?>
             {
                 ["shim"] = PreloadShim.IsPreloaded,
                 ["links"] = targetDirectory,
+                ["folders"] = archive._folders.Count,
                 ["ms"] = clock.ElapsedMilliseconds,
             });
 
-            if (loadLibraries)
+            clock.Restart();
+            libraries = NativeLibraries.Declare(archive.Files
+                .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
+                .Select(f => new MovedLibrary(f.File, archive.OriginalPath(f.File), archive.LinkPath(f.File))));
+            var now = libraries.Where(l => loading == LibraryLoading.AllNow || l.File.LoadAtInit).ToList();
+            foreach (var library in now)
             {
-                clock.Restart();
-                var count = NativeLibraries.LoadInOrder(archive.Files
-                    .Where(f => f.File.Kind == MovedFileKind.NativeLibrary)
-                    .Select(f => (f.File, archive.LinkPath(f.File))));
-                LambdaLog.Info($"load: {count} native libraries in dependency order", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
+                NativeLibraries.Load(library);
             }
+            LambdaLog.Info($"load: {now.Count} native libraries at init, {libraries.Count - now.Count} when first opened", new Dictionary<string, object?> { ["ms"] = clock.ElapsedMilliseconds });
         }
         catch
         {
@@ -69,6 +87,7 @@ internal sealed class LoadedArchive
             // for files that did not load: both go, so the paths answer from the disk again, as before the load.
             try
             {
+                NativeLibraries.Forget(libraries);
                 PreloadShim.UnregisterAll(registered);
                 SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
             }
@@ -121,6 +140,9 @@ internal sealed class LoadedArchive
         if (!SymlinkFarm.IsIntact(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory))))
         {
             SymlinkFarm.Create(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory)));
+            // The shim holds the folders that stood in for moved ones open; new ones took their place.
+            PreloadShim.UnregisterAll(_folders);
+            _folders = MovedFolders.Register(BasePath, TargetDirectory, Files.Select(f => f.File.RelativePath));
         }
     }
 

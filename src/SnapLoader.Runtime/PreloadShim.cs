@@ -10,7 +10,7 @@ namespace SnapLoader.Runtime;
 internal static unsafe class PreloadShim
 {
     /// <summary>The ABI version this runtime speaks (SNAPLOADER_ABI_VERSION in native/include/snaploader_preload.h).</summary>
-    public const int AbiVersion = 2;
+    public const int AbiVersion = 3;
 
     /// <summary>The variable the exec wrapper sets; named in the warning when the shim is missing.</summary>
     public const string ExecWrapperVariable = "AWS_LAMBDA_EXEC_WRAPPER";
@@ -39,6 +39,41 @@ internal static unsafe class PreloadShim
         {
             ThrowOnError(exports.RegisterAlias(n, p), $"register the name '{name}' for '{originalPath}' with the preload shim");
         }
+    }
+
+    /// <summary>
+    /// Declares the registered file at <paramref name="originalPath"/> a library: a dlopen of that path loads the
+    /// libraries of <paramref name="neededPaths"/> (original paths, registered before) first, then the library from
+    /// <paramref name="loadPath"/>, its link in the folder of links, so that its $ORIGIN is a folder laid out like the original.
+    /// </summary>
+    public static void RegisterLibrary(string originalPath, string loadPath, IReadOnlyList<string> neededPaths)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var strings = new[] { originalPath, loadPath }.Concat(neededPaths).Select(p => Marshal.StringToCoTaskMemUTF8(p)).ToArray();
+        try
+        {
+            var needed = strings.Skip(2).ToArray();
+            fixed (nint* neededPointers = needed)
+            {
+                ThrowOnError(exports.RegisterLibrary((byte*)strings[0], (byte*)strings[1], (byte**)neededPointers, needed.Length),
+                    $"declare the library '{originalPath}' (with {needed.Length} libraries it needs) to the preload shim");
+            }
+        }
+        finally
+        {
+            foreach (var s in strings)
+            {
+                Marshal.FreeCoTaskMem(s);
+            }
+        }
+    }
+
+    /// <summary>Registers <paramref name="originalPath"/> for the open directory <paramref name="directoryFd"/> (the shim keeps a duplicate).</summary>
+    public static void RegisterDirectory(string originalPath, int directoryFd)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var result = WithUtf8(originalPath, path => exports.RegisterDirectory(path, directoryFd));
+        ThrowOnError(result, $"register the folder '{originalPath}' with the preload shim");
     }
 
     /// <summary>
@@ -113,28 +148,40 @@ internal static unsafe class PreloadShim
             return null;
         }
         var global = NativeLibrary.GetMainProgramHandle();
-        if (!NativeLibrary.TryGetExport(global, "snaploader_abi_version", out var version)
-            || !NativeLibrary.TryGetExport(global, "snaploader_register", out var register)
+        if (!NativeLibrary.TryGetExport(global, "snaploader_abi_version", out var version))
+        {
+            return null;
+        }
+        // The version first: a shim of another version may lack exports of this one, and says so by its number.
+        var abi = ((delegate* unmanaged<int>)version)();
+        if (abi != AbiVersion)
+        {
+            throw new SnapLoaderException(RuntimeErrorCodes.ShimRegistrationFailed,
+                $"The preloaded libsnaploader_preload.so speaks ABI {abi}, this SnapLoader.Runtime speaks {AbiVersion}: publish again so the shim and the runtime come from the same package version.");
+        }
+        if (!NativeLibrary.TryGetExport(global, "snaploader_register", out var register)
             || !NativeLibrary.TryGetExport(global, "snaploader_register_alias", out var alias)
+            || !NativeLibrary.TryGetExport(global, "snaploader_register_library", out var library)
+            || !NativeLibrary.TryGetExport(global, "snaploader_register_directory", out var directory)
             || !NativeLibrary.TryGetExport(global, "snaploader_unregister", out var unregister)
             || !NativeLibrary.TryGetExport(global, "snaploader_freeze", out var freeze))
         {
             return null;
         }
-        var abi = ((delegate* unmanaged<int>)version)();
-        return abi == AbiVersion
-            ? new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias,
-                (delegate* unmanaged<byte*, int>)unregister, (delegate* unmanaged<int>)freeze)
-            : throw new SnapLoaderException(RuntimeErrorCodes.ShimRegistrationFailed,
-                $"The preloaded libsnaploader_preload.so speaks ABI {abi}, this SnapLoader.Runtime speaks {AbiVersion}: publish again so the shim and the runtime come from the same package version.");
+        return new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias,
+            (delegate* unmanaged<byte*, byte*, byte**, int, int>)library, (delegate* unmanaged<byte*, int, int>)directory,
+            (delegate* unmanaged<byte*, int>)unregister, (delegate* unmanaged<int>)freeze);
     }
 
     private sealed class Exports(
         delegate* unmanaged<byte*, int, int> register, delegate* unmanaged<byte*, byte*, int> registerAlias,
+        delegate* unmanaged<byte*, byte*, byte**, int, int> registerLibrary, delegate* unmanaged<byte*, int, int> registerDirectory,
         delegate* unmanaged<byte*, int> unregister, delegate* unmanaged<int> freeze)
     {
         public int Register(nint path, int fd) => register((byte*)path, fd);
         public int RegisterAlias(byte* name, byte* path) => registerAlias(name, path);
+        public int RegisterLibrary(byte* path, byte* loadPath, byte** needed, int count) => registerLibrary(path, loadPath, needed, count);
+        public int RegisterDirectory(nint path, int fd) => registerDirectory((byte*)path, fd);
         public int Unregister(nint path) => unregister((byte*)path);
         public int Freeze() => freeze();
     }

@@ -252,7 +252,7 @@ public static partial class SnapLoaderRuntime
     private static async Task LoadFromSourceAsync(IArchiveSource source, Func<string, bool>? fileFilter, string basePath, string targetDirectory, CancellationToken cancellationToken)
     {
         var archive = await LoadDeadline.FromEnvironment()
-            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, loadLibraries: true, token), cancellationToken)
+            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, fileFilter, Path.TrimEndingDirectorySeparator(basePath), targetDirectory, LibraryLoading.AllNow, token), cancellationToken)
             .ConfigureAwait(false);
         lock (s_gate)
         {

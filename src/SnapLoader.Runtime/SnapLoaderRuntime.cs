@@ -78,7 +78,7 @@ public static partial class SnapLoaderRuntime
                 {
                     var (basePath, targetDirectory) = (BasePath, TargetDirectory());
                     archive = LoadDeadline.FromEnvironment()
-                        .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, loadLibraries: true, token), CancellationToken.None)
+                        .RunAsync(source, token => LoadedArchive.LoadAsync(source, manifest.Files, filter: null, basePath, targetDirectory, LibraryLoading.WhenOpened, token), CancellationToken.None)
                         .GetAwaiter().GetResult();
                 }
                 finally

@@ -13,7 +13,8 @@ public sealed class CTestTests
         "open_family", "fortify_open_family", "open_rules", "fopen_family",
         "stat_new_abi", "stat_old_abi", "statx", "access_family", "realpath_family", "readlink",
         "normalisation", "relative_cwd", "relative_dirfd", "long_cwd", "null_paths", "no_basename_fallback", "passthrough",
-        "concurrency", "no_allocation", "child_process", "dlopen_registered", "dlopen_runpath_tailcall", "not_preloaded",
+        "concurrency", "no_allocation", "child_process", "dlopen_registered", "dlopen_runpath_tailcall",
+        "dlopen_needed_first", "dlopen_variants", "directory", "not_preloaded",
     ];
 
     [TestMethod]
@@ -44,6 +45,9 @@ public sealed class CTestTests
     [DataRow("child_process")]
     [DataRow("dlopen_registered")]
     [DataRow("dlopen_runpath_tailcall")]
+    [DataRow("dlopen_needed_first")]
+    [DataRow("dlopen_variants")]
+    [DataRow("directory")]
     [DataRow("not_preloaded")]
     public void CTestPasses(string name)
     {

@@ -15,13 +15,14 @@ public sealed class ElfAbiTests
     /// <summary>Everything the shim must export, unversioned: the API and every interposed entry point.</summary>
     internal static readonly string[] ExpectedExports =
     [
-        "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_unregister", "snaploader_freeze",
+        "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_register_library",
+        "snaploader_register_directory", "snaploader_unregister", "snaploader_freeze",
         "open", "open64", "openat", "openat64", "__open_2", "__open64_2", "__openat_2", "__openat64_2",
         "fopen", "fopen64", "freopen", "freopen64",
         "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",
         "stat", "stat64", "lstat", "lstat64", "fstatat", "fstatat64", "statx",
         "access", "faccessat", "realpath", "__realpath_chk", "canonicalize_file_name", "readlink",
-        "dlopen", "dlmopen",
+        "dlopen", "dlmopen", "opendir",
     ];
 
     /// <summary>Every shipped .so: the build.sh output, and the test build the C tests ran against.</summary>

@@ -56,7 +56,7 @@ public sealed class PreloadedDotnetTests
     public void ShimIsPreloadedAndRegistersTheMemfd()
     {
         Assert.AreEqual("true", Result("preloaded"), s_output);
-        Assert.AreEqual("2", Result("abi"), s_output);
+        Assert.AreEqual("3", Result("abi"), s_output);
         Assert.AreEqual("true", Result("absent_before"), s_output);
         Assert.AreEqual("0", Result("register"), s_output);
         Assert.AreEqual("true", Result("absent_after"), s_output);

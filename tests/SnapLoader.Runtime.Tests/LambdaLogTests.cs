@@ -187,7 +187,7 @@ public sealed class LambdaLogTests
         var download = ours.Single(p => p[3].StartsWith("SnapLoader: download:", StringComparison.Ordinal))[3];
         Assert.MatchesRegex(new Regex("^SnapLoader: download: 1 ranged reads from " + Regex.Escape(run.ArchivePath) + @" bytes=\d+ ms=\d+ busyMs=\d+$"), download);
         var register = ours.Single(p => p[3].StartsWith("SnapLoader: register:", StringComparison.Ordinal))[3];
-        Assert.MatchesRegex(new Regex("^SnapLoader: register: 1 files under " + Regex.Escape(run.TaskRoot) + " shim=False links=" + Regex.Escape(run.Links) + @" ms=\d+$"), register);
+        Assert.MatchesRegex(new Regex("^SnapLoader: register: 1 files under " + Regex.Escape(run.TaskRoot) + " shim=False links=" + Regex.Escape(run.Links) + @" folders=0 ms=\d+$"), register);
         Assert.AreEqual("info", Level("download:"));
         Assert.AreEqual("info", Level("ready:"));
         Assert.AreEqual("info", Level("before snapshot:"));

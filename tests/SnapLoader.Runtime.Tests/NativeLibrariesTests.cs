@@ -27,22 +27,36 @@ public sealed partial class NativeLibrariesTests
     }
 
     [TestMethod]
-    public void OnnxRuntimeLoadsFromItsMemoryFileAndServesDllImport()
+    public void ADeclaredLibraryLoadsWhenDllImportFirstAsksForIt()
     {
         var root = Path.Combine(TestPaths.NewTempFolder("native"), "links");
         var memory = SealedCopyOf(TestPaths.OnnxRuntimeLibrary());
         var file = new MovedFile("libonnxruntime.so", memory.Length, new string('0', 64), MovedFileKind.NativeLibrary, "libonnxruntime.so.1");
         SymlinkFarm.Create(root, [(file.RelativePath, memory)]);
 
-        Assert.AreEqual(1, NativeLibraries.LoadInOrder([(file, Path.Combine(root, file.RelativePath))]));
+        var declared = NativeLibraries.Declare([new MovedLibrary(file, "/nowhere/libonnxruntime.so", Path.Combine(root, file.RelativePath))]);
 
-        Assert.IsTrue(NativeLibraries.TryGet("onnxruntime", out var handle));
-        Assert.AreNotEqual(0, NativeLibrary.GetExport(handle, "OrtGetApiBase"));
+        CollectionAssert.AreEqual(declared.ToList(), NativeLibraries.Candidates("onnxruntime").ToList());
         Assert.AreNotEqual(0, OrtGetApiBase(), "[DllImport(\"onnxruntime\")] must reach the library loaded from memory");
-        var maps = File.ReadAllText("/proc/self/maps");
-        StringAssert.Contains(maps, "/memfd:libonnxruntime.so", "the code is mapped from the memory file");
+        StringAssert.Contains(File.ReadAllText("/proc/self/maps"), "/memfd:libonnxruntime.so", "the code is mapped from the memory file");
+        Assert.AreEqual(NativeLibraries.Load(declared[0]), NativeLibraries.Load(declared[0]), "loaded once");
     }
 
-    // The libtorch set is loaded in order by S3ArchiveSourceTests; a second copy of libtorch_cpu in the same process
-    // aborts in its static registrations, so it is not loaded here again.
+    [TestMethod]
+    public void ANameThatSeveralMovedLibrariesAnswerToIsNotResolved()
+    {
+        // A package's CPU variants: one SONAME, one file name, several folders. Only their package knows which one.
+        var root = Path.Combine(TestPaths.NewTempFolder("variants"), "links");
+        var avx = new MovedFile("runtimes/avx/libvariant-test.so", 1, new string('0', 64), MovedFileKind.NativeLibrary, "libvariant-test.so");
+        var noavx = new MovedFile("runtimes/noavx/libvariant-test.so", 1, new string('0', 64), MovedFileKind.NativeLibrary, "libvariant-test.so");
+        NativeLibraries.Declare([
+            new MovedLibrary(avx, "/nowhere/" + avx.RelativePath, Path.Combine(root, avx.RelativePath)),
+            new MovedLibrary(noavx, "/nowhere/" + noavx.RelativePath, Path.Combine(root, noavx.RelativePath)),
+        ]);
+
+        Assert.AreEqual(2, NativeLibraries.Candidates("variant-test").Count);
+        Assert.IsFalse(NativeLibrary.TryLoad("variant-test", typeof(NativeLibrariesTests).Assembly, null, out _),
+            "the resolver answers nothing rather than pick a variant");
+        Assert.AreEqual(1, NativeLibraries.Candidates("runtimes/noavx/libvariant-test.so").Count, "a relative path names one");
+    }
 }

@@ -44,7 +44,7 @@ public sealed class SecretLoggingTests
                 // Success: every stage logs its line.
                 await using (var s3 = S3ArchiveSource.Create(Bucket, "a.zip", region: null))
                 {
-                    var loaded = await LoadedArchive.LoadAsync(s3, files, null, "/var/task", Path.Combine(folder, "links"), loadLibraries: false, CancellationToken.None);
+                    var loaded = await LoadedArchive.LoadAsync(s3, files, null, "/var/task", Path.Combine(folder, "links"), LibraryLoading.WhenOpened, CancellationToken.None);
                     loaded.Close();
                 }
                 // Failures: a missing key, a missing bucket, a range past the end.
@@ -52,7 +52,7 @@ public sealed class SecretLoggingTests
                 {
                     await using var s3 = S3ArchiveSource.Create(bucket, key, region: null);
                     var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() =>
-                        LoadedArchive.LoadAsync(s3, files, null, "/var/task", Path.Combine(folder, "links"), loadLibraries: false, CancellationToken.None));
+                        LoadedArchive.LoadAsync(s3, files, null, "/var/task", Path.Combine(folder, "links"), LibraryLoading.WhenOpened, CancellationToken.None));
                     errors.Add(error.ToString());
                 }
                 await using (var s3 = S3ArchiveSource.Create(Bucket, "a.zip", region: null))

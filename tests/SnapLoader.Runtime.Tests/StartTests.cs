@@ -96,10 +96,30 @@ public sealed class StartTests
     }
 
     [TestMethod]
-    public void ALibraryThatFailsToLoadTakesBackEveryRegistration()
+    public void ALibraryThatCannotLoadFailsOnlyTheCodeThatOpensIt()
     {
-        // Everything verifies and is registered; then the dynamic loader refuses one library (it is not an ELF file).
+        // Libraries load when used: the init goes through, the other files answer, and the broken one fails its user
+        // with SnapLoader's code and the loader's reason, by path (through the shim) and by P/Invoke name (the resolver).
         var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        Assert.IsTrue(findings["ortApiBase"]!.GetValue<bool>(), "the other library loads when P/Invoke asks for it");
+        StringAssert.Contains(findings["brokenByPath"]!.GetValue<string>(), "libbroken.so", "the loader refuses it by its own path");
+        var byName = findings["brokenByName"]!.GetValue<string>();
+        StringAssert.Contains(byName, RuntimeErrorCodes.LibraryLoadFailed);
+        StringAssert.Contains(byName, "libbroken.so");
+        StringAssert.Contains(result.Output, "load: 0 native libraries at init, 2 when first opened");
+    }
+
+    [TestMethod]
+    public void ALibraryAskedToLoadAtInitThatFailsTakesBackEveryRegistration()
+    {
+        // Everything verifies and is registered; then the dynamic loader refuses the library the user asked to load
+        // at init (it is not an ELF file).
+        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true, brokenAtInit: true);
 
         var result = RunProbe(manifest, env);
 
@@ -115,7 +135,7 @@ public sealed class StartTests
         ? Sha256(TestPaths.ResNet18Model)
         : Sha256(TestPaths.OnnxRuntimeLibrary());
 
-    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false)
+    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false, bool brokenAtInit = false)
     {
         var folder = TestPaths.NewTempFolder("start");
         var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
@@ -138,6 +158,7 @@ public sealed class StartTests
             ["sha256"] = corruptHash && e.EntryName.EndsWith(".onnx", StringComparison.Ordinal) ? new string('a', 64) : e.Sha256,
             ["kind"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
             ["soname"] = e.EntryName == "libonnxruntime.so" ? "libonnxruntime.so.1" : null,
+            ["loadAtInit"] = brokenAtInit && e.EntryName == "libbroken.so",
         }).ToArray());
         var manifest = Path.Combine(folder, "manifest.json");
         File.WriteAllText(manifest, new JsonObject

@@ -11,7 +11,8 @@ using SnapLoader.Runtime;
 var input = JsonDocument.Parse(File.ReadAllText(args[0])).RootElement;
 var files = input.GetProperty("files").EnumerateArray().Select(f => new MovedFile(
     f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(), f.GetProperty("sha256").GetString()!,
-    Enum.Parse<MovedFileKind>(f.GetProperty("kind").GetString()!), f.GetProperty("soname").GetString())).ToList();
+    Enum.Parse<MovedFileKind>(f.GetProperty("kind").GetString()!), f.GetProperty("soname").GetString(),
+    loadAtInit: f.TryGetProperty("loadAtInit", out var atInit) && atInit.GetBoolean())).ToList();
 var archive = input.GetProperty("archive");
 var manifest = new SnapLoaderManifest(
     new ArchiveLocation(archive.GetProperty("fileName").GetString()!, archive.GetProperty("sha256").GetString()!, archive.GetProperty("length").GetInt64()),
@@ -34,6 +35,12 @@ catch (SnapLoaderException e)
 
 var taskRoot = SnapLoaderRuntime.BasePath;
 findings["preloaded"] = SnapLoaderRuntime.IsPreloaded;
+if (files.Any(f => f.RelativePath == "libbroken.so"))
+{
+    // A library that cannot load fails the code that opens it, by its path or by P/Invoke, and nothing else.
+    findings["brokenByPath"] = LoadFailure(() => NativeLibrary.Load(Path.Combine(taskRoot, "libbroken.so")));
+    findings["brokenByName"] = LoadFailure(() => NativeLibrary.Load("broken", typeof(MovedFile).Assembly, null));
+}
 findings["hashes"] = files.ToDictionary(f => f.RelativePath, f => Sha256(Path.Combine(taskRoot, f.RelativePath)));
 findings["ortApiBase"] = OrtGetApiBase() != 0;
 findings["inference"] = RunResNet(Path.Combine(taskRoot, "models/ResNet18.onnx"));
@@ -97,3 +104,16 @@ static int CountMemfds(IEnumerable<MovedFile> files) => Directory.GetFiles("/pro
 
 [DllImport("onnxruntime", EntryPoint = "OrtGetApiBase")]
 static extern nint OrtGetApiBase();
+
+static string LoadFailure(Func<nint> load)
+{
+    try
+    {
+        load();
+        return "loaded";
+    }
+    catch (DllNotFoundException e)
+    {
+        return e.Message;
+    }
+}

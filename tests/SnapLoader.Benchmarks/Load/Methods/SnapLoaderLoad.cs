@@ -7,7 +7,7 @@ namespace SnapLoader.Benchmarks.Load.Methods;
 /// would compile in (every file's size and SHA-256), the archive named by SNAPLOADER_ARCHIVE. It streams, decodes,
 /// verifies, seals, registers and links. With <c>loadLibraries</c> false every file is declared as data, so nothing is
 /// dlopened and the result compares with the floors and baselines, which load nothing either; with it true the
-/// libraries are also loaded in dependency order (3b).
+/// libraries are also marked to load at init (SnapLoaderLoadAtInit) and so load there, in dependency order (3b).
 /// </summary>
 internal sealed class SnapLoaderLoad(BenchmarkArchive archive, SourceKind source, bool loadLibraries) : LoadMethod
 {
@@ -20,7 +20,7 @@ internal sealed class SnapLoaderLoad(BenchmarkArchive archive, SourceKind source
         Environment.SetEnvironmentVariable("SNAPLOADER_TARGET_DIR", _links);
         Environment.SetEnvironmentVariable("SNAPLOADER_BASE_PATH", "/var/task");
         var files = archive.Entries
-            .Select(e => new MovedFile(e.Name, e.Size, e.Sha256, loadLibraries ? e.Kind : MovedFileKind.Data, e.Soname))
+            .Select(e => new MovedFile(e.Name, e.Size, e.Sha256, loadLibraries ? e.Kind : MovedFileKind.Data, e.Soname, loadAtInit: loadLibraries))
             .ToList();
         _manifest = new SnapLoaderManifest(new ArchiveLocation(archive.Key, archive.Sha256, archive.Length), "linux-x64", files);
     }
