@@ -51,6 +51,9 @@ internal sealed partial class LambdaRun
     /// <summary>Names of the memory files open in the function's process (/proc/PID/fd): data files too, which are read, not mapped.</summary>
     public IReadOnlyList<string> MemfdDescriptors => Strings("memfdDescriptors");
 
+    /// <summary>The files on disk mapped into the function's process (/proc/PID/maps): what it loaded from the deployment or the system.</summary>
+    public IReadOnlyList<string> MappedFiles => Strings("mappedFiles");
+
     /// <summary>The paths the runtime called, in order, without the invocation ids.</summary>
     public IReadOnlyList<string> CallSequence => Calls.Select(c => c.Path.StartsWith("/runtime/invocation/", StringComparison.Ordinal) && c.Path != "/runtime/invocation/next"
         ? "/runtime/invocation/" + c.Path.Split('/')[^1]

@@ -11,6 +11,14 @@ public static class ProcessInspection
         MemfdNames(Read(() => File.ReadLines($"/proc/{pid}/maps").ToList())
             .Select(line => line.IndexOf("/memfd:", StringComparison.Ordinal) is var at and >= 0 ? line[at..] : ""));
 
+    /// <summary>The files on disk mapped into the process (its /proc/PID/maps): the libraries it loaded from disk.</summary>
+    public static string[] MappedFiles(int pid) =>
+        Read(() => File.ReadLines($"/proc/{pid}/maps").ToList())
+            .Select(line => line.IndexOf(" /", StringComparison.Ordinal) is var at and >= 0 ? line[(at + 1)..] : "")
+            .Where(path => path.StartsWith('/') && !path.StartsWith("/memfd:", StringComparison.Ordinal) && !path.StartsWith("/dev/", StringComparison.Ordinal))
+            .Select(path => path.Replace(" (deleted)", "", StringComparison.Ordinal))
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Names of the memory files the process has open (its /proc/PID/fd): data files too, which are read, not mapped.</summary>
     public static string[] MemfdDescriptors(int pid) =>
         MemfdNames(Read(() => Directory.GetFiles($"/proc/{pid}/fd").ToList())

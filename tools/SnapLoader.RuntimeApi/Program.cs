@@ -49,10 +49,11 @@ runtime.OutputDataReceived += (_, e) => Forward(Console.Out, e.Data);
 runtime.ErrorDataReceived += (_, e) => Forward(Console.Error, e.Data);
 
 // Read while the runtime waits for the event after the last one, so the process is whole and at rest.
-string[] mappings = [], descriptors = [];
+string[] mappings = [], descriptors = [], files = [];
 server.OnIdle = () =>
 {
     mappings = ProcessInspection.MemfdMappings(runtime.Id);
+    files = ProcessInspection.MappedFiles(runtime.Id);
     descriptors = ProcessInspection.MemfdDescriptors(runtime.Id);
 };
 
@@ -85,6 +86,7 @@ var result = new
     responses,
     memfdMappings = mappings,
     memfdDescriptors = descriptors,
+    mappedFiles = files,
 };
 if (options.ResultFile is not null)
 {
