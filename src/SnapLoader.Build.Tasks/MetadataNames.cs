@@ -18,6 +18,10 @@ internal static class MetadataNames
     public const string Needed = "SnapLoaderNeeded";
     public const string Runpath = "SnapLoaderRunpath";
     public const string Sha256 = "SnapLoaderSha256";
+    // The moved libraries a library needs (LibraryNeeds), ';'-separated relative paths in DT_NEEDED order.
+    public const string Needs = "SnapLoaderNeeds";
+    // "true" on a library that a SnapLoaderLoadAtInit item names: it loads at init rather than when first opened.
+    public const string LoadAtInit = "SnapLoaderLoadAtInit";
 }
 
 /// <summary>Values of <see cref="MetadataNames.Kind"/>; the same names as SnapLoader.Runtime's MovedFileKind.</summary>
