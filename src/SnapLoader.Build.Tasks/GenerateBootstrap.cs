@@ -10,7 +10,10 @@ namespace SnapLoader.Build.Tasks;
 /// </summary>
 public sealed class GenerateBootstrap : SnapLoaderTask
 {
-    /// <summary>The packed files in load order, with SnapLoaderRelativePath, SnapLoaderSize, SnapLoaderSha256, SnapLoaderKind, SnapLoaderSoname.</summary>
+    /// <summary>
+    /// The packed files in load order, with SnapLoaderRelativePath, SnapLoaderSize, SnapLoaderSha256, SnapLoaderKind,
+    /// SnapLoaderSoname, and for libraries SnapLoaderNeeds (';'-separated relative paths) and SnapLoaderLoadAtInit.
+    /// </summary>
     [Required]
     public ITaskItem[] Files { get; set; } = [];
 
@@ -105,7 +108,17 @@ public sealed class GenerateBootstrap : SnapLoaderTask
                 .Append(file.GetMetadata(MetadataNames.Size)).Append("L, ")
                 .Append(Literal(file.GetMetadata(MetadataNames.Sha256))).Append(", ")
                 .Append("global::SnapLoader.Runtime.MovedFileKind.").Append(file.GetMetadata(MetadataNames.Kind)).Append(", ")
-                .Append(OptionalLiteral(file.GetMetadata(MetadataNames.Soname))).Append("),\n");
+                .Append(OptionalLiteral(file.GetMetadata(MetadataNames.Soname)));
+            var needs = file.GetMetadata(MetadataNames.Needs).Split(';', StringSplitOptions.RemoveEmptyEntries);
+            if (needs.Length > 0)
+            {
+                code.Append(", needs: new[] { ").AppendJoin(", ", needs.Select(Literal)).Append(" }");
+            }
+            if (string.Equals(file.GetMetadata(MetadataNames.LoadAtInit), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                code.Append(", loadAtInit: true");
+            }
+            code.Append("),\n");
         }
         code.Append("""
                             });

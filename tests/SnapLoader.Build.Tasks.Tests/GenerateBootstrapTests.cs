@@ -1,5 +1,8 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using SnapLoader.Runtime;
 using SnapLoader.Tests;
 
 namespace SnapLoader.Build.Tasks.Tests;
@@ -9,7 +12,7 @@ public sealed class GenerateBootstrapTests
 {
     private const string Sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-    private static ITaskItem Packed(string relativePath, string kind, string soname = "")
+    private static ITaskItem Packed(string relativePath, string kind, string soname = "", string needs = "", string loadAtInit = "")
     {
         var item = new TaskItem("/src/" + relativePath);
         item.SetMetadata("SnapLoaderRelativePath", relativePath);
@@ -17,6 +20,8 @@ public sealed class GenerateBootstrapTests
         item.SetMetadata("SnapLoaderSize", "1234");
         item.SetMetadata("SnapLoaderSha256", Sha);
         item.SetMetadata("SnapLoaderSoname", soname);
+        item.SetMetadata("SnapLoaderNeeds", needs);
+        item.SetMetadata("SnapLoaderLoadAtInit", loadAtInit);
         return item;
     }
 
@@ -75,5 +80,100 @@ public sealed class GenerateBootstrapTests
         Assert.IsTrue(Task(output, Packed("libonnxruntime.so", "NativeLibrary"), Packed("model.onnx", "Data")).Execute());
         Assert.AreNotEqual(written, File.GetLastWriteTimeUtc(output));
         StringAssert.Contains(File.ReadAllText(output), "model.onnx");
+    }
+
+    [TestMethod]
+    public void RendersNeedsInTheirOrderAndLoadAtInitOnlyWhereSet()
+    {
+        var text = Task("unused.cs",
+            Packed("native/avx2/libggml-base.so", "NativeLibrary", "libggml-base.so"),
+            Packed("native/avx2/libggml.so", "NativeLibrary", "libggml.so", "native/avx2/libggml-base.so", "true"),
+            Packed("native/avx2/libllama.so", "NativeLibrary", "libllama.so", "native/avx2/libggml.so;native/avx2/lib\"q\\.so")).Render();
+
+        StringAssert.Contains(text, "MovedFileKind.NativeLibrary, \"libggml-base.so\"),\n", "no needs, not at init: the call as before");
+        StringAssert.Contains(text, "MovedFileKind.NativeLibrary, \"libggml.so\", needs: new[] { \"native/avx2/libggml-base.so\" }, loadAtInit: true),\n");
+        StringAssert.Contains(text, "\"libllama.so\", needs: new[] { \"native/avx2/libggml.so\", \"native/avx2/lib\\\"q\\\\.so\" }),\n",
+            "needs keep their order and are escaped like every literal");
+    }
+
+    [TestMethod]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void TheGeneratedBootstrapCompilesAndHandsTheRuntimeTheNeedsAndLoadAtInit()
+    {
+        var task = Task("unused.cs",
+            Packed("runtimes/linux-x64/native/avx2/libggml-base.so", "NativeLibrary", "libggml-base.so", loadAtInit: "true"),
+            Packed("runtimes/linux-x64/native/avx2/libggml.so", "NativeLibrary", "libggml.so", "runtimes/linux-x64/native/avx2/libggml-base.so"),
+            Packed("runtimes/linux-x64/native/avx2/libllama.so", "NativeLibrary", "libllama.so",
+                "runtimes/linux-x64/native/avx2/libggml.so;runtimes/linux-x64/native/avx2/libggml-base.so"),
+            Packed("models/a\"b.gguf", "Data"));
+        var text = task.Render();
+        var folder = TestPaths.NewTempFolder("bootstrap-compile");
+
+        Compile(folder, "Bootstrap.dll", text);
+        // Without the module initializer, so that loading the assembly does not start SnapLoader.
+        var assembly = Assembly.LoadFile(Compile(folder, "Manifest.dll", text.Replace("[global::System.Runtime.CompilerServices.ModuleInitializer]", "", StringComparison.Ordinal)));
+        var manifest = (SnapLoaderManifest)assembly.GetType("SnapLoader.Generated.SnapLoaderBootstrap", throwOnError: true)!
+            .GetMethod("Manifest", BindingFlags.Static | BindingFlags.NonPublic)!.Invoke(null, null)!;
+
+        var files = manifest.Files.ToDictionary(f => f.RelativePath);
+        Assert.HasCount(4, files);
+        ElfTestTools.AssertSequence([], files["runtimes/linux-x64/native/avx2/libggml-base.so"].Needs, "base");
+        Assert.IsTrue(files["runtimes/linux-x64/native/avx2/libggml-base.so"].LoadAtInit);
+        ElfTestTools.AssertSequence(["runtimes/linux-x64/native/avx2/libggml-base.so"], files["runtimes/linux-x64/native/avx2/libggml.so"].Needs, "ggml");
+        Assert.IsFalse(files["runtimes/linux-x64/native/avx2/libggml.so"].LoadAtInit);
+        ElfTestTools.AssertSequence(["runtimes/linux-x64/native/avx2/libggml.so", "runtimes/linux-x64/native/avx2/libggml-base.so"],
+            files["runtimes/linux-x64/native/avx2/libllama.so"].Needs, "llama");
+        Assert.AreEqual("libllama.so", files["runtimes/linux-x64/native/avx2/libllama.so"].Soname);
+        Assert.IsEmpty(files["models/a\"b.gguf"].Needs);
+        Assert.AreEqual(MovedFileKind.Data, files["models/a\"b.gguf"].Kind);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="source"/> into a library with the SDK's own C# compiler against the running .NET and
+    /// SnapLoader.Runtime, warnings as errors; fails the test with the compiler's output when it does not compile.
+    /// </summary>
+    private static string Compile(string folder, string assemblyName, string source)
+    {
+        var runtimeFolder = RuntimeEnvironment.GetRuntimeDirectory();
+        var dotnetRoot = Path.GetFullPath(Path.Combine(runtimeFolder, "..", "..", ".."));
+        var compiler = Directory.Exists(Path.Combine(dotnetRoot, "sdk"))
+            ? Directory.GetDirectories(Path.Combine(dotnetRoot, "sdk"))
+                .Select(sdk => Path.Combine(sdk, "Roslyn", "bincore", "csc.dll"))
+                .Where(File.Exists)
+                .OrderByDescending(path => path, StringComparer.Ordinal)
+                .FirstOrDefault()
+            : null;
+        if (compiler is null)
+        {
+            Assert.Inconclusive($"No SDK with Roslyn's csc.dll under {dotnetRoot}: the generated code cannot be compiled here.");
+        }
+        var sourceFile = Path.Combine(folder, Path.ChangeExtension(assemblyName, ".cs"));
+        File.WriteAllText(sourceFile, source);
+        var output = Path.Combine(folder, assemblyName);
+        List<string> arguments =
+        [
+            "exec", compiler, "-nologo", "-noconfig", "-target:library", "-nullable:enable", "-warnaserror+", "-langversion:latest",
+            "-out:" + output,
+            "-r:" + typeof(MovedFile).Assembly.Location,
+            .. Directory.GetFiles(runtimeFolder, "*.dll").Where(IsReferenceable).Select(dll => "-r:" + dll),
+            sourceFile,
+        ];
+        var result = ElfTestTools.Run(Path.Combine(dotnetRoot, "dotnet"), folder, arguments);
+        Assert.AreEqual(0, result.ExitCode, $"The generated bootstrap does not compile:\n{result.Output}\n{result.Error}\n{source}");
+        return output;
+    }
+
+    // The shared framework folder holds a few native helpers named *.dll on some platforms; csc only takes managed ones.
+    private static bool IsReferenceable(string dll)
+    {
+        try
+        {
+            System.Reflection.AssemblyName.GetAssemblyName(dll);
+            return true;
+        }
+        catch (BadImageFormatException)
+        {
+            return false;
+        }
     }
 }
