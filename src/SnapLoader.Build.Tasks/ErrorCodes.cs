@@ -19,6 +19,8 @@ internal static class ErrorCodes
     // ELF analysis.
     public const string UnreadableElf = "SNAP0020";
     public const string DependencyCycle = "SNAP0021";
+    // Raised by CheckSystemLibraries for moved and staying libraries alike: the library would not load on Lambda.
+    public const string SystemLibraryMissing = "SNAP0022";
 
     // The archive.
     public const string ArchiveWriteFailed = "SNAP0010";

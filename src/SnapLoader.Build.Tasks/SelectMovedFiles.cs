@@ -170,8 +170,11 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         || relativePath.EndsWith(".runtimeconfig.json", StringComparison.OrdinalIgnoreCase)
         || StartsWithPeMagic(fullPath);
 
-    // The SDK gives a runtime pack's files its id: Microsoft.NETCore.App.Runtime.linux-x64 and the like.
-    private static bool IsRuntimePackFile(ITaskItem file) =>
+    /// <summary>
+    /// Whether the item is a file of a runtime pack, the .NET runtime that a self-contained publish carries: the SDK
+    /// gives its files the pack's id, Microsoft.NETCore.App.Runtime.linux-x64 and the like.
+    /// </summary>
+    internal static bool IsRuntimePackFile(ITaskItem file) =>
         file.GetMetadata(MetadataNames.NuGetPackageId) is var id
         && id.StartsWith("Microsoft.", StringComparison.Ordinal) && id.Contains(".App.Runtime.", StringComparison.Ordinal);
 
