@@ -5,13 +5,15 @@ using Microsoft.Build.Framework;
 namespace SnapLoader.Build.Tasks;
 
 /// <summary>
-/// Removes the moved files from the published deps.json. The host tolerates a listed native asset that is missing
-/// only while no probe path is configured (DOTNET_SHARED_STORE or DOTNET_ADDITIONAL_DEPS make it a startup
-/// failure), so the published file must not list them.
+/// Removes the moved files, and the files SnapLoader left out of the deployment, from the published deps.json. The
+/// host tolerates a listed native asset that is missing only while no probe path is configured (DOTNET_SHARED_STORE
+/// or DOTNET_ADDITIONAL_DEPS make it a startup failure), and never a missing managed assembly, so the published file
+/// must not list them.
 /// </summary>
 public sealed class RewriteDepsFile : SnapLoaderTask
 {
-    private static readonly string[] s_assetGroups = ["native", "runtimeTargets"];
+    // A moved file is never managed (SelectMovedFiles keeps PE files), so only a left-out file matches runtime or resources.
+    private static readonly string[] s_assetGroups = ["runtime", "native", "runtimeTargets", "resources"];
 
     // Indented like the SDK writes it, and without escaping '+' and other characters the SDK leaves as they are.
     private static readonly JsonSerializerOptions s_writeOptions = new()
@@ -25,8 +27,13 @@ public sealed class RewriteDepsFile : SnapLoaderTask
     public string DepsFile { get; set; } = "";
 
     /// <summary>The moved files, with the SDK's NuGetPackageId, NuGetPackageVersion and PathInPackage metadata.</summary>
-    [Required]
     public ITaskItem[] MovedFiles { get; set; } = [];
+
+    /// <summary>
+    /// Files left out of the deployment, with the same metadata: native files for other platforms
+    /// (SnapLoaderRemoveForeignBinaries), and SnapLoader.Runtime with its dependencies when nothing moved.
+    /// </summary>
+    public ITaskItem[] RemovedFiles { get; set; } = [];
 
     /// <summary>How many asset entries were removed.</summary>
     [Output]
@@ -35,6 +42,11 @@ public sealed class RewriteDepsFile : SnapLoaderTask
     /// <inheritdoc/>
     protected override void ExecuteCore()
     {
+        var removedFiles = MovedFiles.Concat(RemovedFiles).ToArray();
+        if (removedFiles.Length == 0)
+        {
+            return;
+        }
         JsonNode? root;
         try
         {
@@ -42,7 +54,7 @@ public sealed class RewriteDepsFile : SnapLoaderTask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            throw new SnapLoaderBuildException(ErrorCodes.DepsFileUnreadable, $"Could not read '{DepsFile}' to remove the moved files from it: {e.Message}", DepsFile, e);
+            throw new SnapLoaderBuildException(ErrorCodes.DepsFileUnreadable, $"Could not read '{DepsFile}' to remove the moved and left-out files from it: {e.Message}", DepsFile, e);
         }
         if (root?["targets"] is not JsonObject targets)
         {
@@ -56,7 +68,7 @@ public sealed class RewriteDepsFile : SnapLoaderTask
             {
                 if (library is JsonObject assets)
                 {
-                    removed += RemoveMovedAssets(libraryName, assets);
+                    removed += RemoveAssets(libraryName, assets, removedFiles);
                 }
             }
         }
@@ -77,7 +89,7 @@ public sealed class RewriteDepsFile : SnapLoaderTask
         }
     }
 
-    private int RemoveMovedAssets(string libraryName, JsonObject library)
+    private static int RemoveAssets(string libraryName, JsonObject library, ITaskItem[] removedFiles)
     {
         var removed = 0;
         foreach (var group in s_assetGroups)
@@ -88,7 +100,7 @@ public sealed class RewriteDepsFile : SnapLoaderTask
             }
             foreach (var assetPath in assets.Select(a => a.Key).ToList())
             {
-                if (MovedFiles.Any(moved => IsSameAsset(moved, libraryName, assetPath)))
+                if (removedFiles.Any(file => IsSameAsset(file, libraryName, assetPath)))
                 {
                     assets.Remove(assetPath);
                     removed++;
@@ -104,15 +116,15 @@ public sealed class RewriteDepsFile : SnapLoaderTask
 
     // A package asset is listed under "<id>/<version>" by its path in the package, whether the publish flattened it
     // to the root (with a RID) or kept it under runtimes/ (without one).
-    private static bool IsSameAsset(ITaskItem moved, string libraryName, string assetPath)
+    private static bool IsSameAsset(ITaskItem file, string libraryName, string assetPath)
     {
-        var packageId = moved.GetMetadata(MetadataNames.NuGetPackageId);
+        var packageId = file.GetMetadata(MetadataNames.NuGetPackageId);
         if (packageId.Length > 0)
         {
-            var version = moved.GetMetadata(MetadataNames.NuGetPackageVersion);
+            var version = file.GetMetadata(MetadataNames.NuGetPackageVersion);
             return string.Equals(libraryName, $"{packageId}/{version}", StringComparison.OrdinalIgnoreCase)
-                && string.Equals(PublishPaths.Normalize(moved.GetMetadata(MetadataNames.PathInPackage)), assetPath, StringComparison.Ordinal);
+                && string.Equals(PublishPaths.Normalize(file.GetMetadata(MetadataNames.PathInPackage)), assetPath, StringComparison.Ordinal);
         }
-        return string.Equals(moved.GetMetadata(MetadataNames.MovedPath), assetPath, StringComparison.Ordinal);
+        return string.Equals(file.GetMetadata(MetadataNames.MovedPath), assetPath, StringComparison.Ordinal);
     }
 }
