@@ -60,13 +60,20 @@ public sealed partial class NativePackageLayoutTests
 
             public class Function
             {
-                public Stream Handler(Stream input) =>
-                    new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Whisper.net.WhisperFactory.GetRuntimeInfo() ?? ""));
+                // The runtime's info, then what the folder holds as .NET lists it.
+                public Stream Handler(Stream input)
+                {
+                    var folder = Path.Combine(Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT")!, "runtimes", "linux-x64");
+                    var info = Whisper.net.WhisperFactory.GetRuntimeInfo() ?? "";
+                    var files = Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+                    return new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"{info}|{Directory.Exists(folder)}|{string.Join(",", files)}"));
+                }
             }
             """, movedFolder: "runtimes/linux-x64");
 
         StringAssert.Contains(plain.Response, "WHISPER", plain.Output);
-        Assert.AreEqual(plain.Response, split.Response, split.Output);
+        StringAssert.Contains(plain.Response, "|True|libggml-base-whisper.so,", "the control lists the folder's four libraries");
+        Assert.AreEqual(plain.Response, split.Response, "the same runtime info, Directory.Exists and Directory.GetFiles: " + split.Output);
         CollectionAssert.Contains(split.MemfdMappings.ToList(), "runtimes_linux-x64_libwhisper.so");
     }
 
