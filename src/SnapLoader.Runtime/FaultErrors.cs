@@ -37,7 +37,7 @@ internal static class FaultErrors
     /// <param name="cancellation">The cancellation the deadline caused.</param>
     public static SnapLoaderException DeadlineExceeded(string archive, TimeSpan timeout, TimeSpan waited, string? progress, Exception cancellation) =>
         new(RuntimeErrorCodes.LoadDeadlineExceeded,
-            $"Loading {archive} did not finish within its deadline of {timeout.TotalSeconds:0.###} s ({LoadDeadline.Variable}; Lambda gives init 10 s): it was stopped after " +
+            $"Loading {archive} did not finish within its deadline of {timeout.TotalSeconds:0.###} s ({LoadDeadline.Variable}; Lambda gives init 10 s, SnapStart's 130 s): it was stopped after " +
             $"{waited.TotalSeconds:F1} s{(progress is null ? "" : $", {progress}")}. Nothing was loaded. Give the function more memory (more network and CPU), " +
             $"or raise {LoadDeadline.Variable} (SnapStart allows a longer init), or check the function's route to the archive.",
             cancellation);

@@ -6,7 +6,8 @@ namespace SnapLoader.Runtime;
 /// <summary>
 /// The time a whole load may take, from its first request to its last verified file: <c>SNAPLOADER_LOAD_TIMEOUT</c>
 /// in seconds, by default 9, so that a load that cannot finish fails with its own error inside Lambda's 10 s init
-/// rather than as a bare init timeout. <c>0</c> turns it off (a SnapStart init may take minutes).
+/// rather than as a bare init timeout; 125 when the init is SnapStart's (<c>AWS_LAMBDA_INITIALIZATION_TYPE=snap-start</c>),
+/// which may take 130 s (or the function's timeout, when that is longer). <c>0</c> turns it off.
 /// </summary>
 /// <remarks>
 /// The retries of each range have their own bounds (<see cref="S3RetrySettings"/>); this one bounds their sum, and
@@ -19,6 +20,16 @@ internal sealed class LoadDeadline
 
     /// <summary>Nine seconds: Lambda's init phase has ten, and the function's own init needs some.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(9);
+
+    /// <summary>125 seconds: SnapStart's init has at least 130, and the function's own init needs some.</summary>
+    public static readonly TimeSpan SnapStartTimeout = TimeSpan.FromSeconds(125);
+
+    /// <summary>The variable Lambda sets to <c>snap-start</c> for the init whose snapshot SnapStart takes.</summary>
+    public const string InitializationTypeVariable = "AWS_LAMBDA_INITIALIZATION_TYPE";
+
+    /// <summary>The default for this init: <see cref="SnapStartTimeout"/> for SnapStart's, else <see cref="DefaultTimeout"/>.</summary>
+    public static TimeSpan DefaultForThisInit =>
+        string.Equals(Environment.GetEnvironmentVariable(InitializationTypeVariable), "snap-start", StringComparison.Ordinal) ? SnapStartTimeout : DefaultTimeout;
 
     /// <summary>A deadline of <paramref name="timeout"/>, or none when <see langword="null"/>.</summary>
     public LoadDeadline(TimeSpan? timeout)
@@ -37,9 +48,10 @@ internal sealed class LoadDeadline
     public static LoadDeadline FromEnvironment()
     {
         var text = Environment.GetEnvironmentVariable(Variable);
+        var defaultTimeout = DefaultForThisInit;
         if (string.IsNullOrWhiteSpace(text))
         {
-            return new LoadDeadline(DefaultTimeout);
+            return new LoadDeadline(defaultTimeout);
         }
         // CancelAfter takes at most 2^32 - 2 ms (about 49 days); below a millisecond the deadline would have passed already.
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
@@ -48,8 +60,8 @@ internal sealed class LoadDeadline
             return new LoadDeadline(seconds == 0 ? null : TimeSpan.FromSeconds(seconds));
         }
         // A typo must not fail the init it was meant to tune.
-        LambdaLog.Warn($"{Variable}='{text}' is not a number of seconds from 0.001 to about 4 million (0 turns the deadline off); the default of {DefaultTimeout.TotalSeconds:0} s applies");
-        return new LoadDeadline(DefaultTimeout);
+        LambdaLog.Warn($"{Variable}='{text}' is not a number of seconds from 0.001 to about 4 million (0 turns the deadline off); the default of {defaultTimeout.TotalSeconds:0} s applies");
+        return new LoadDeadline(defaultTimeout);
     }
 
     /// <summary>

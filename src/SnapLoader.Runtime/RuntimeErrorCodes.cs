@@ -111,7 +111,7 @@ public static class RuntimeErrorCodes
 
     /// <summary>
     /// The load took longer than its deadline (SNAPLOADER_LOAD_TIMEOUT, by default 9 seconds, inside Lambda's 10 s
-    /// init budget); the message says how far it got. Raise the function's memory (more network and CPU), or the deadline.
+    /// init budget, or 125 inside SnapStart's 130); the message says how far it got. Raise the function's memory (more network and CPU), or the deadline.
     /// </summary>
     public const string LoadDeadlineExceeded = "SNAP1026";
 

@@ -12,7 +12,7 @@ namespace SnapLoader.Runtime;
 /// instead of the location compiled into the function), <c>SNAPLOADER_ARCHIVE_DIR</c> (a folder holding the archive
 /// under its file name, for local runs), <c>SNAPLOADER_TARGET_DIR</c> (the folder of links, default
 /// <c>/tmp/snaploader</c>), <c>SNAPLOADER_BASE_PATH</c> (the original root, default <c>LAMBDA_TASK_ROOT</c>, else the
-/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9; 0 for no limit).
+/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9, 125 for a SnapStart init; 0 for no limit).
 /// </remarks>
 public static partial class SnapLoaderRuntime
 {

@@ -107,4 +107,23 @@ public sealed class LoadDeadlineTests
 
         Assert.AreEqual(seconds, LoadDeadline.FromEnvironment().Timeout?.TotalSeconds);
     }
+
+    [TestMethod]
+    [DataRow("snap-start", null, 125.0)]
+    [DataRow("snap-start", "nine", 125.0)]
+    [DataRow("snap-start", "30", 30.0)]
+    [DataRow("on-demand", null, 9.0)]
+    public void SnapStartsLongerInitHasALongerDefault(string initializationType, string? value, double seconds)
+    {
+        Environment.SetEnvironmentVariable("AWS_LAMBDA_INITIALIZATION_TYPE", initializationType);
+        Environment.SetEnvironmentVariable("SNAPLOADER_LOAD_TIMEOUT", value);
+        try
+        {
+            Assert.AreEqual(seconds, LoadDeadline.FromEnvironment().Timeout?.TotalSeconds);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AWS_LAMBDA_INITIALIZATION_TYPE", null);
+        }
+    }
 }
