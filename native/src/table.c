@@ -35,6 +35,7 @@ static size_t g_arena_used;
 static unsigned int g_file_count;   /* read with acquire: 0 makes every lookup a no-op */
 static unsigned int g_alias_count;
 static int g_frozen;
+static int g_null_fd = -1;          /* /dev/null, opened with the first registration: what unregister puts behind an fd */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Whether e (a file, or an alias through its file) still stands; acquire pairs with unregister's release. */
@@ -207,6 +208,16 @@ static int register_descriptor(const char *norm, long n, int fd, const struct st
     if (g_frozen) {
         rc = -EBUSY;
         goto out;
+    }
+    /* Whatever unregister needs is in hand before anything is registered: a rollback must not fail for want of a
+     * descriptor, which is what a load that ran out of them has to do. */
+    if (g_null_fd < 0) {
+        long null_fd = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0) {
+            rc = -errno;
+            goto out;
+        }
+        g_null_fd = (int)null_fd;
     }
     unsigned long long h = fnv1a(norm, (size_t)n);
     struct sl_entry *e = slot_for(g_files, norm, (size_t)n, h);
@@ -434,14 +445,8 @@ SL_EXPORT int snaploader_unregister(const char *original_path)
     /* A reader that found the entry just before may still open /proc/self/fd/<fd>. Closing the descriptor would
      * let its number go to an unrelated file; putting /dev/null behind the same number (dup3 swaps atomically)
      * frees the memory file and leaves such a reader an empty file, never someone else's. */
-    long null_fd = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd < 0) {
-        rc = -errno;
-        goto out;
-    }
     __atomic_store_n(&e->removed, 1, __ATOMIC_RELEASE);
-    rc = syscall(SYS_dup3, (int)null_fd, e->fd, O_CLOEXEC) < 0 ? -errno : 0;
-    syscall(SYS_close, (int)null_fd);
+    rc = syscall(SYS_dup3, g_null_fd, e->fd, O_CLOEXEC) < 0 ? -errno : 0;
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -108,6 +109,7 @@ void t_not_preloaded(void);
 void t_register_rules(void);
 void t_alias_rules(void);
 void t_unregister(void);
+void t_unregister_without_descriptors(void);
 void t_freeze(void);
 void t_open_family(void);
 void t_fortify_open_family(void);

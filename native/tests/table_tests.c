@@ -348,3 +348,30 @@ void t_child_process(void)
     struct stat st;
     CHECK(stat(p, &st) == 0 && st.st_size == 6); /* the child's registration is not ours either */
 }
+
+void t_unregister_without_descriptors(void)
+{
+    setup();
+    /* A load that ran out of descriptors must still take back what it registered. */
+    struct rlimit saved;
+    CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    int held[4096];
+    int count = 0;
+    for (int fd; count < 4096 && (fd = open("/dev/null", O_RDONLY)) >= 0;) {
+        held[count++] = fd;
+    }
+    struct rlimit low = saved;
+    low.rlim_cur = (rlim_t)held[count - 1] + 1; /* no free number left below the limit */
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    errno = 0;
+    CHECK(open("/dev/null", O_RDONLY) == -1 && errno == EMFILE); /* precondition: the table is full */
+
+    CHECK(sl_unregister(g_path) == 0);
+    struct stat st;
+    CHECK_ERR(stat(g_path, &st), -1, ENOENT);
+
+    CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    for (int i = 0; i < count; i++) {
+        close(held[i]);
+    }
+}
