@@ -12,7 +12,8 @@ namespace SnapLoader.Build.Tasks;
 internal static class ArchiveStamp
 {
     // Bumped whenever the archive layout changes, so an old stamp never stands for a new format.
-    private const int FormatVersion = 2; // 2: zstd entries over 32 MiB are frames with a seek table
+    // 2: zstd entries over 32 MiB are frames with a seek table. 3: identical files are stored once (PackedArchive.Duplicates).
+    private const int FormatVersion = 3;
 
     /// <summary>A hash of everything that decides the archive's bytes, cheap to compute (no file content is read).</summary>
     public static string Fingerprint(IEnumerable<ArchiveInput> inputs, ArchiveCompression compression, int level)

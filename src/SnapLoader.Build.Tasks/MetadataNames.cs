@@ -10,7 +10,8 @@ internal static class MetadataNames
     public const string NuGetPackageVersion = "NuGetPackageVersion";
     public const string PathInPackage = "PathInPackage";
 
-    // Added by SnapLoader; the moved file's publish-relative path with forward slashes is also its archive entry name.
+    // Added by SnapLoader; the moved file's publish-relative path with forward slashes is also its archive entry name,
+    // unless the file is stored under an identical file's entry (Entry).
     public const string MovedPath = "SnapLoaderRelativePath";
     public const string Kind = "SnapLoaderKind";
     public const string Size = "SnapLoaderSize";
@@ -22,6 +23,9 @@ internal static class MetadataNames
     public const string Needs = "SnapLoaderNeeds";
     // "true" on a library that a SnapLoaderLoadAtInit item names: it loads at init rather than when first opened.
     public const string LoadAtInit = "SnapLoaderLoadAtInit";
+    // Set by PackArchive on a file whose bytes are those of an earlier moved file: the archive entry that holds them
+    // (that file's relative path). Absent when the file has its own entry.
+    public const string Entry = "SnapLoaderEntry";
 }
 
 /// <summary>Values of <see cref="MetadataNames.Kind"/>; the same names as SnapLoader.Runtime's MovedFileKind.</summary>

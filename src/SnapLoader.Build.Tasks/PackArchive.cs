@@ -46,7 +46,10 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
     [Output]
     public long ArchiveLength { get; private set; }
 
-    /// <summary>The files, in the same order, with SnapLoaderSha256 and SnapLoaderSize of their content.</summary>
+    /// <summary>
+    /// The files, in the same order, with SnapLoaderSha256 and SnapLoaderSize of their content, and SnapLoaderEntry
+    /// (the relative path of the earlier file whose entry holds the same bytes) on each file stored only once.
+    /// </summary>
     [Output]
     public ITaskItem[] PackedFiles { get; private set; } = [];
 
@@ -94,14 +97,40 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
         ArchiveFileName = Path.GetFileName(packed.Path);
         ArchiveSha256 = packed.Sha256;
         ArchiveLength = packed.Length;
-        PackedFiles = Files.Zip(packed.Entries, (file, entry) =>
+        var entryOf = packed.EntryOfEachInput();
+        PackedFiles = Files.Zip(inputs, (file, input) =>
         {
+            var entry = entryOf[input.EntryName];
             var item = new TaskItem(file);
             item.SetMetadata(MetadataNames.Sha256, entry.Sha256);
             item.SetMetadata(MetadataNames.Size, entry.Size.ToString(CultureInfo.InvariantCulture));
+            if (entry.EntryName != input.EntryName)
+            {
+                item.SetMetadata(MetadataNames.Entry, entry.EntryName);
+            }
             return (ITaskItem)item;
         }).ToArray();
+        ReportDuplicates(packed, entryOf);
     }
+
+    /// <summary>One line on what storing identical files once saved: in the archive (compressed) and in memory at init.</summary>
+    private void ReportDuplicates(PackedArchive packed, IReadOnlyDictionary<string, ArchiveEntry> entryOf)
+    {
+        if (packed.Duplicates.Count == 0)
+        {
+            return;
+        }
+        var archiveBytes = packed.Duplicates.Sum(d => entryOf[d.StoredAs].CompressedSize);
+        var memoryBytes = packed.Duplicates.Sum(d => entryOf[d.StoredAs].Size);
+        var groups = packed.Duplicates
+            .GroupBy(d => d.StoredAs, StringComparer.Ordinal)
+            .Select(g => "\n  " + string.Join(" = ", g.Select(d => d.EntryName).Prepend(g.Key)));
+        LogHigh(string.Create(CultureInfo.InvariantCulture,
+            $"SnapLoader: {packed.Duplicates.Count} moved file(s) are byte-identical to another and share its archive entry " +
+            $"({Megabytes(archiveBytes)} MB less in the archive, {Megabytes(memoryBytes)} MB less memory at init):{string.Concat(groups)}"));
+    }
+
+    private static string Megabytes(long bytes) => (bytes / 1_000_000.0).ToString("F1", CultureInfo.InvariantCulture);
 
     private PackedArchive Pack(IReadOnlyList<ArchiveInput> inputs, ArchiveCompression compression, int level)
     {

@@ -18,6 +18,8 @@ public static class ArchiveWriter
     /// <summary>
     /// Packs <paramref name="inputs"/>, in the given order (the runtime's load order), into a new archive
     /// at <paramref name="destinationPath"/>, replacing any file there only once the new one is complete.
+    /// Inputs with the same bytes (same size and SHA-256) are stored once, under the name of the first of them;
+    /// <see cref="PackedArchive.Duplicates"/> lists the others.
     /// </summary>
     /// <param name="destinationPath">The archive to create; its folder is created if missing.</param>
     /// <param name="inputs">Entry names and the files they come from.</param>
@@ -29,7 +31,7 @@ public static class ArchiveWriter
     /// <param name="maxParallelism">Most threads to compress with; 0 or less means one per processor. Never changes the bytes written.</param>
     /// <param name="progress">Receives a short line at least every 10% of the bytes or every 5 seconds, always on the calling thread.</param>
     /// <param name="cancellationToken">Stops the work; nothing is left behind.</param>
-    /// <returns>The archive, with the SHA-256 and placement of every entry.</returns>
+    /// <returns>The archive, with the SHA-256 and placement of every entry, and the inputs stored under another's entry.</returns>
     /// <exception cref="SnapLoaderBuildException">
     /// SNAP0010 when the archive cannot be written (names the archive); SNAP0011 when a source cannot be
     /// read (names the source); SNAP0012 when an entry name is malformed or two inputs share one.
@@ -91,10 +93,25 @@ public static class ArchiveWriter
         var scratchFolder = Path.Combine(folder, $".{fileName}.{unique}.parts");
 
         var methodText = compression == ArchiveCompression.Stored ? "stored" : $"{compression.ToString().ToLowerInvariant()} level {resolvedLevel}";
-        var context = new PackingContext(destination, scratchFolder, compression, resolvedLevel, new ArchiveProgress(progress, fileName, sizes.Sum()), settings);
         try
         {
-            var plan = PackingPlan.Create(inputs, names, sizes, context);
+            // Only files that share a size with another are read here; each content then gets one entry.
+            var identical = IdenticalInputs.Find(inputs, names, sizes,
+                new PackingContext(destination, scratchFolder, compression, resolvedLevel, new ArchiveProgress(null, fileName, 0), settings),
+                workers, cancellationToken);
+            var kept = Enumerable.Range(0, inputs.Count).Where(i => identical.StoredAs[i] == i).ToArray();
+            var context = new PackingContext(destination, scratchFolder, compression, resolvedLevel,
+                new ArchiveProgress(progress, fileName, kept.Sum(i => sizes[i])), settings);
+            var plan = PackingPlan.Create(
+                kept.Select(i => inputs[i]).ToArray(),
+                kept.Select(i => names[i]).ToArray(),
+                kept.Select(i => sizes[i]).ToArray(),
+                kept.Select(i => identical.Digests[i]).ToArray(),
+                context);
+            var duplicates = Enumerable.Range(0, inputs.Count)
+                .Where(i => identical.StoredAs[i] != i)
+                .Select(i => new DuplicateInput(inputs[i].EntryName, inputs[identical.StoredAs[i]].EntryName))
+                .ToArray();
             if (plan.NeedsScratch)
             {
                 CreateScratchFolder(scratchFolder, destination);
@@ -107,7 +124,7 @@ public static class ArchiveWriter
             using (var output = ArchiveOutput.Create(temporaryPath, destination))
             {
                 workerThreads.Start();
-                context.Progress.Start(inputs.Count, methodText, workers);
+                context.Progress.Start(plan.Entries.Count, methodText, workers);
                 entries = WriteEntries(plan, context, workerThreads, output, cancellationToken);
                 output.Write(WriteCentralDirectory(plan, entries, output.Position, context.Settings.ForceZip64));
                 length = output.Position;
@@ -123,7 +140,7 @@ public static class ArchiveWriter
                 throw ArchiveErrors.WriteFailed(destination, e.Message, e);
             }
             context.Progress.Finish(entries.Count, length);
-            return new PackedArchive(destination, sha256, length, entries);
+            return new PackedArchive(destination, sha256, length, entries) { Duplicates = duplicates };
         }
         catch
         {

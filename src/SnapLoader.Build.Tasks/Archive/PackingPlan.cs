@@ -7,7 +7,8 @@ namespace SnapLoader.Build.Tasks.Archive;
 /// <item>stored: one job that hashes the file (the writer copies it later);</item>
 /// <item>zstd up to one frame's size: one job that hashes and compresses the file in the same pass;</item>
 /// <item>deflate, and zstd beyond one frame: one hashing job plus one job per piece (a deflate piece, or a
-/// zstd frame), so one large file keeps every worker busy.</item>
+/// zstd frame), so one large file keeps every worker busy. The hashing job is left out when the digests are
+/// known already (<see cref="IdenticalInputs"/> hashed the file to compare it).</item>
 /// </list>
 /// </summary>
 internal sealed class PackingPlan
@@ -33,6 +34,7 @@ internal sealed class PackingPlan
         IReadOnlyList<ArchiveInput> inputs,
         byte[][] encodedNames,
         long[] sizes,
+        IReadOnlyList<(byte[] Sha256, uint Crc32)?> knownDigests,
         PackingContext context)
     {
         var entries = new List<PlannedEntry>(inputs.Count);
@@ -59,6 +61,7 @@ internal sealed class PackingPlan
             }
             var entry = new PlannedEntry(i, inputs[i], encodedNames[i], size, method, parts);
             entries.Add(entry);
+            var known = knownDigests[i];
 
             switch (method)
             {
@@ -66,7 +69,7 @@ internal sealed class PackingPlan
                     Add(jobs, entry, token => PackingJobs.HashAndCompressZstd(entry, context, token));
                     break;
                 case ZipFormat.MethodZstd:
-                    Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
+                    AddHashUnlessKnown(jobs, entry, known, context);
                     for (var k = 0; k < pieces; k++)
                     {
                         var piece = k;
@@ -74,7 +77,7 @@ internal sealed class PackingPlan
                     }
                     break;
                 case ZipFormat.MethodDeflate:
-                    Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
+                    AddHashUnlessKnown(jobs, entry, known, context);
                     for (var k = 0; k < pieces; k++)
                     {
                         var piece = k;
@@ -90,6 +93,18 @@ internal sealed class PackingPlan
     }
 
     private static int PieceCount(long size, int pieceSize) => (int)Math.Max(1, (size + pieceSize - 1) / pieceSize);
+
+    // Set here, on the writer's thread, before any worker starts: the writer reads them as it reads its own writes.
+    private static void AddHashUnlessKnown(List<PackingJob> jobs, PlannedEntry entry, (byte[] Sha256, uint Crc32)? known, PackingContext context)
+    {
+        if (known is { } digests)
+        {
+            entry.Sha256 = digests.Sha256;
+            entry.Crc32 = digests.Crc32;
+            return;
+        }
+        Add(jobs, entry, token => PackingJobs.Hash(entry, context, countsProgress: false, token));
+    }
 
     private static void Add(List<PackingJob> jobs, PlannedEntry entry, Action<CancellationToken> work)
     {
