@@ -9,7 +9,8 @@ namespace SnapLoader.Runtime;
 /// Streams the entries of an archive into sealed memory files: reads the central directory, fetches each entry by byte
 /// ranges in parallel, decodes and hashes while streaming, and writes straight into the entry's memory file. Either every
 /// requested file is loaded and verified, or nothing is: on any failure or cancellation every memory file made so far
-/// is closed before the exception leaves.
+/// is closed before the exception leaves. Manifest files that name one entry (byte-identical files the build stored
+/// once) share that entry's one memory file: it is fetched, counted against the memory budget and closed once.
 /// </summary>
 internal static partial class ArchiveLoader
 {
@@ -29,14 +30,18 @@ internal static partial class ArchiveLoader
     /// <summary>Loads the files of <paramref name="source"/>.</summary>
     /// <param name="source">The archive.</param>
     /// <param name="expected">
-    /// The manifest's files, in load order: each must be in the archive with this size and SHA-256; other entries are
-    /// ignored. <see langword="null"/> for a user's own archive: every file entry is loaded and checked against its CRC-32.
+    /// The manifest's files, in load order: each one's <see cref="MovedFile.Entry"/> must be in the archive with its size
+    /// and SHA-256; other entries are ignored. <see langword="null"/> for a user's own archive: every file entry is loaded
+    /// and checked against its CRC-32.
     /// </param>
     /// <param name="filter">Which relative paths to load; <see langword="null"/> for all.</param>
     /// <param name="options">Range size and parallelism.</param>
     /// <param name="statistics">Receives the bytes and busy time of each stage.</param>
     /// <param name="cancellationToken">Stops the load; nothing is left open.</param>
-    /// <returns>The loaded files, in manifest order (or directory order without a manifest), each sealed.</returns>
+    /// <returns>
+    /// The loaded files, in manifest order (or directory order without a manifest), each sealed; files of one entry
+    /// share its <see cref="LoadedFile.File"/>.
+    /// </returns>
     /// <exception cref="SnapLoaderException">Any failure; see <see cref="RuntimeErrorCodes"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<IReadOnlyList<LoadedFile>> LoadAsync(
@@ -53,7 +58,8 @@ internal static partial class ArchiveLoader
         options.Validate();
 
         var directory = await ZipDirectory.ReadAsync(source, cancellationToken).ConfigureAwait(false);
-        var plan = Plan(directory, expected, filter);
+        var (plan, order) = Plan(directory, expected, filter);
+        // Per entry: files that share one take its memory once.
         MemoryBudget.Check(directory.Archive, MemoryBudget.Total(plan.Select(p => p.Entry.Size)), plan.Count, options);
 
         // Everything is checked that can be before the first memory file exists.
@@ -67,7 +73,7 @@ internal static partial class ArchiveLoader
         {
             for (var i = 0; i < plan.Count; i++)
             {
-                files[i] = MemoryFile.Create(plan[i].Entry.Name, plan[i].Entry.Size);
+                files[i] = MemoryFile.Create(plan[i].MemoryFileName, plan[i].Entry.Size);
             }
 
             var hashes = new string?[plan.Count];
@@ -105,10 +111,11 @@ internal static partial class ArchiveLoader
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstError).Throw();
             }
 
-            var loaded = new LoadedFile[plan.Count];
-            for (var i = 0; i < plan.Count; i++)
+            var loaded = new LoadedFile[order.Count];
+            for (var i = 0; i < order.Count; i++)
             {
-                loaded[i] = new LoadedFile(plan[i].Entry, plan[i].Moved, files[i]!, hashes[i]);
+                var (moved, load) = order[i];
+                loaded[i] = new LoadedFile(plan[load].Entry, moved, files[load]!, hashes[load]);
             }
             return loaded;
         }
@@ -124,6 +131,7 @@ internal static partial class ArchiveLoader
             {
                 // Already recorded above, or an echo of the cancellation.
             }
+            // One memory file per entry, however many manifest files share it.
             foreach (var file in files)
             {
                 file?.Dispose();
@@ -132,44 +140,102 @@ internal static partial class ArchiveLoader
         }
     }
 
-    /// <summary>One entry to load, with the manifest record that names it, if any.</summary>
-    private sealed record PlannedLoad(ZipEntryRecord Entry, MovedFile? Moved);
+    /// <summary>
+    /// One entry to load, with the manifest records that name it (in manifest order; several when the build stored
+    /// identical files once), or none for a user's own archive.
+    /// </summary>
+    private sealed record PlannedLoad(ZipEntryRecord Entry, List<MovedFile> Files)
+    {
+        public bool HasManifest => Files.Count > 0;
 
-    private static List<PlannedLoad> Plan(ZipDirectory directory, IReadOnlyList<MovedFile>? expected, Func<string, bool>? filter)
+        /// <summary>
+        /// The name /proc/self/maps shows: the entry's; for an entry several files share, their paths with what tells
+        /// them apart as <c>*</c> (<c>runtimes/linux-x64/native/*/libllama.so</c>), so that a mapping never names one
+        /// CPU variant's folder when another one's path opened it.
+        /// </summary>
+        public string MemoryFileName => Files.Count < 2 ? Entry.Name : SharedName(Files.Select(f => f.RelativePath).ToList()) ?? Entry.Name;
+    }
+
+    /// <summary>
+    /// The segments all <paramref name="paths"/> begin with, <c>*</c>, and those they all end with; <see langword="null"/>
+    /// when they do not end alike (the files have different names), which leaves the entry's name.
+    /// </summary>
+    internal static string? SharedName(IReadOnlyList<string> paths)
+    {
+        var split = paths.Select(p => p.Split('/')).ToList();
+        var shortest = split.Min(s => s.Length);
+        var prefix = 0;
+        while (prefix < shortest - 1 && split.All(s => s[prefix] == split[0][prefix]))
+        {
+            prefix++;
+        }
+        var suffix = 0;
+        while (prefix + suffix < shortest && split.All(s => s[^(suffix + 1)] == split[0][^(suffix + 1)]))
+        {
+            suffix++;
+        }
+        if (suffix == 0)
+        {
+            return null;
+        }
+        return string.Join('/', split[0].Take(prefix).Append("*").Concat(split[0].TakeLast(suffix)));
+    }
+
+    /// <summary>
+    /// The entries to load, each once, in the order of their first file; and every file to hand back, in manifest
+    /// order, with the index of the entry it comes from.
+    /// </summary>
+    private static (List<PlannedLoad> Plan, List<(MovedFile? Moved, int Load)> Order) Plan(
+        ZipDirectory directory, IReadOnlyList<MovedFile>? expected, Func<string, bool>? filter)
     {
         var plan = new List<PlannedLoad>();
+        var order = new List<(MovedFile? Moved, int Load)>();
         if (expected is null)
         {
             foreach (var entry in directory.Entries)
             {
                 if (!entry.IsDirectory && (filter is null || filter(entry.Name)))
                 {
-                    plan.Add(new PlannedLoad(entry, null));
+                    order.Add((null, plan.Count));
+                    plan.Add(new PlannedLoad(entry, []));
                 }
             }
         }
         else
         {
             var byName = directory.Entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+            var loadOfEntry = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var moved in expected)
             {
                 if (filter is not null && !filter(moved.RelativePath))
                 {
                     continue;
                 }
-                if (!byName.TryGetValue(moved.RelativePath, out var entry) || entry.IsDirectory)
+                if (!byName.TryGetValue(moved.Entry, out var entry) || entry.IsDirectory)
                 {
-                    throw RuntimeErrors.Missing(directory.Archive, moved.RelativePath);
+                    throw moved.Entry == moved.RelativePath
+                        ? RuntimeErrors.Missing(directory.Archive, moved.RelativePath)
+                        : new SnapLoaderException(RuntimeErrorCodes.EntryMissing,
+                            $"File '{moved.RelativePath}' is stored as the entry '{moved.Entry}', which is not in the archive {directory.Archive}. " +
+                            "The archive belongs to another build, or the function points at the wrong object: publish again.");
                 }
+                var declaredBy = moved.Entry == moved.RelativePath ? "the manifest" : $"the manifest's record of '{moved.RelativePath}'";
                 if (entry.Size > moved.Size)
                 {
-                    throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, moved.Size, "the manifest");
+                    throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, moved.Size, declaredBy);
                 }
                 if (entry.Size < moved.Size)
                 {
-                    throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, moved.Size, entry.Size, "the manifest");
+                    throw RuntimeErrors.TooSmall(directory.Archive, entry.Name, moved.Size, entry.Size, declaredBy);
                 }
-                plan.Add(new PlannedLoad(entry, moved));
+                if (!loadOfEntry.TryGetValue(entry.Name, out var load))
+                {
+                    load = plan.Count;
+                    loadOfEntry.Add(entry.Name, load);
+                    plan.Add(new PlannedLoad(entry, []));
+                }
+                plan[load].Files.Add(moved);
+                order.Add((moved, load));
             }
         }
         foreach (var item in plan)
@@ -179,16 +245,19 @@ internal static partial class ArchiveLoader
                 throw RuntimeErrors.UnsupportedMethod(directory.Archive, item.Entry.Name, item.Entry.Method);
             }
         }
-        return plan;
+        return (plan, order);
     }
 
-    /// <summary>Loads one entry into <paramref name="file"/>, verifies it, seals it, and returns its SHA-256 when there is one to check.</summary>
+    /// <summary>
+    /// Loads one entry into <paramref name="file"/>, verifies it (against the SHA-256 of every manifest file that names
+    /// it), seals it, and returns its SHA-256 when there is one to check.
+    /// </summary>
     private static async Task<string?> LoadEntryAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var dataOffset = await directory.GetDataOffsetAsync(source, entry, cancellationToken).ConfigureAwait(false);
-        using var sha = item.Moved is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sha = item.HasManifest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var crc = new Crc32();
 
         if (entry.Method == MethodStored)
@@ -209,9 +278,16 @@ internal static partial class ArchiveLoader
         if (sha is not null)
         {
             actualSha = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-            if (actualSha != item.Moved!.Sha256)
+            foreach (var moved in item.Files)
             {
-                throw RuntimeErrors.HashMismatch(directory.Archive, entry.Name, item.Moved.Sha256, actualSha);
+                if (actualSha != moved.Sha256)
+                {
+                    throw moved.RelativePath == entry.Name
+                        ? RuntimeErrors.HashMismatch(directory.Archive, entry.Name, moved.Sha256, actualSha)
+                        : new SnapLoaderException(RuntimeErrorCodes.HashMismatch,
+                            $"File '{moved.RelativePath}', stored as the entry '{entry.Name}' of {directory.Archive}, has SHA-256 {actualSha}, but the function was built with {moved.Sha256}. " +
+                            "The archive was replaced or damaged since the build: publish the function again, or restore the object the build uploaded. Nothing from the archive was loaded.");
+                }
             }
         }
         // With a manifest the SHA-256 already proves the content; the CRC is still checked so a damaged directory record is named as such.
@@ -271,7 +347,7 @@ internal static partial class ArchiveLoader
     }
 
     private static string DeclaredBy(PlannedLoad item) =>
-        item.Moved is null ? "its central directory record" : "the manifest (and the central directory)";
+        item.HasManifest ? "the manifest (and the central directory)" : "its central directory record";
 
     /// <summary>Hashes bytes [<paramref name="start"/>, <paramref name="end"/>) of the file as written.</summary>
     private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics)

@@ -108,11 +108,15 @@ internal sealed class LoadedArchive
     private static void LogStages(IArchiveSource source, IReadOnlyList<LoadedFile> loaded, LoadStatistics statistics, TimeSpan wall)
     {
         var ms = (long)wall.TotalMilliseconds;
-        var compressed = loaded.Count(f => f.Entry.Method != ArchiveLoader.MethodStored);
+        // Per entry: identical files the build stored once share one memory file, fetched and verified once.
+        var entries = loaded.DistinctBy(f => f.File).ToList();
+        var compressed = entries.Count(f => f.Entry.Method != ArchiveLoader.MethodStored);
+        var shared = loaded.Count - entries.Count;
         LambdaLog.Info($"download: {statistics.Ranges} ranged reads from {source.Description}", Fields(statistics.DownloadBytes, ms, statistics.DownloadBusy));
-        LambdaLog.Info($"decode: {compressed} compressed and {loaded.Count - compressed} stored files", Fields(statistics.DecodeBytes, ms, statistics.DecodeBusy));
-        LambdaLog.Info($"verify: {loaded.Count} files ({(loaded.Any(f => f.Moved is null) ? "CRC-32" : "SHA-256 and CRC-32")})", Fields(statistics.VerifyBytes, ms, statistics.VerifyBusy));
-        LambdaLog.Info($"write: {loaded.Count} sealed memory files", Fields(loaded.Sum(f => f.Size), ms, statistics.WriteBusy));
+        LambdaLog.Info($"decode: {compressed} compressed and {entries.Count - compressed} stored files", Fields(statistics.DecodeBytes, ms, statistics.DecodeBusy));
+        LambdaLog.Info($"verify: {entries.Count} files ({(loaded.Any(f => f.Moved is null) ? "CRC-32" : "SHA-256 and CRC-32")})", Fields(statistics.VerifyBytes, ms, statistics.VerifyBusy));
+        LambdaLog.Info($"write: {entries.Count} sealed memory files{(shared > 0 ? $" for {loaded.Count} files (identical files share one)" : "")}",
+            Fields(entries.Sum(f => f.Size), ms, statistics.WriteBusy));
 
         static Dictionary<string, object?> Fields(long bytes, long ms, TimeSpan busy) => new()
         {
@@ -124,7 +128,8 @@ internal sealed class LoadedArchive
 
     /// <summary>
     /// After a SnapStart restore: the memory files came back with the snapshot, the farm in /tmp may not have.
-    /// Checks both and recreates the links; a memory file that changed fails loudly.
+    /// Checks both and recreates the links; a memory file that changed fails loudly. A memory file shared by identical
+    /// files is checked against each of them (they were verified to have its size).
     /// </summary>
     public void Restore()
     {
@@ -164,10 +169,10 @@ internal sealed class LoadedArchive
         loaded.RelativePath, loaded.Size, loaded.Sha256 ?? new string('0', 64),
         System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(loaded.RelativePath), @"\.so(\.\d+)*$") ? MovedFileKind.NativeLibrary : MovedFileKind.Data);
 
-    /// <summary>Closes every memory file; for a failed load only (a registered file must stay open).</summary>
+    /// <summary>Closes every memory file, each once however many files share it; for a failed load only (a registered file must stay open).</summary>
     public void Close()
     {
-        foreach (var (_, memory) in Files)
+        foreach (var memory in Files.Select(f => f.Memory).Distinct())
         {
             memory.Dispose();
         }

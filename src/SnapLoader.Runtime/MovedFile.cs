@@ -6,7 +6,9 @@ namespace SnapLoader.Runtime;
 public sealed class MovedFile
 {
     /// <summary>Creates the description of a moved file.</summary>
-    /// <param name="relativePath">Path relative to the task root, with forward slashes; also the archive entry name.</param>
+    /// <param name="relativePath">
+    /// Path relative to the task root, with forward slashes; also the archive entry name unless <paramref name="entry"/> names another.
+    /// </param>
     /// <param name="size">Uncompressed size in bytes.</param>
     /// <param name="sha256">Lowercase hex SHA-256 of the uncompressed content.</param>
     /// <param name="kind">Whether the file is a native library or data.</param>
@@ -17,15 +19,26 @@ public sealed class MovedFile
     /// load before it. <see langword="null"/> or empty when it needs none of the moved libraries.
     /// </param>
     /// <param name="loadAtInit">Whether the library loads at init (so that it is in a SnapStart snapshot) rather than when first opened.</param>
-    /// <exception cref="ArgumentException"><paramref name="relativePath"/> is empty or rooted, or <paramref name="sha256"/> is not 64 hex digits.</exception>
+    /// <param name="entry">
+    /// The archive entry that holds the content, when it is not <paramref name="relativePath"/>: the build stores
+    /// byte-identical files once, under the first one's path, and names that entry here for the others.
+    /// <see langword="null"/> for the file's own entry.
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="relativePath"/> or <paramref name="entry"/> is empty or rooted, or <paramref name="sha256"/> is not 64 hex digits.
+    /// </exception>
     public MovedFile(string relativePath, long size, string sha256, MovedFileKind kind, string? soname = null,
-        IReadOnlyList<string>? needs = null, bool loadAtInit = false)
+        IReadOnlyList<string>? needs = null, bool loadAtInit = false, string? entry = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(relativePath);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
         if (relativePath.StartsWith('/') || relativePath.Contains('\\'))
         {
             throw new ArgumentException($"'{relativePath}' must be relative to the task root and use forward slashes.", nameof(relativePath));
+        }
+        if (entry is not null && (entry.Length == 0 || entry.StartsWith('/') || entry.Contains('\\')))
+        {
+            throw new ArgumentException($"The entry '{entry}' of '{relativePath}' must be a relative archive entry name with forward slashes.", nameof(entry));
         }
         if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
         {
@@ -40,10 +53,18 @@ public sealed class MovedFile
         Soname = soname;
         Needs = needs ?? [];
         LoadAtInit = loadAtInit;
+        Entry = entry ?? relativePath;
     }
 
-    /// <summary>Path relative to the task root (forward slashes). It is also the file's entry name in the archive.</summary>
+    /// <summary>Path relative to the task root (forward slashes). It is also the file's entry name in the archive, unless <see cref="Entry"/> says otherwise.</summary>
     public string RelativePath { get; }
+
+    /// <summary>
+    /// The archive entry that holds the file's content: <see cref="RelativePath"/>, or, for a file the build found
+    /// byte-identical to an earlier one, that file's entry. Every file of one entry shares one sealed memory file,
+    /// whose SHA-256 must match each of their <see cref="Sha256"/>s.
+    /// </summary>
+    public string Entry { get; }
 
     /// <summary>Uncompressed size in bytes.</summary>
     public long Size { get; }
@@ -67,5 +88,7 @@ public sealed class MovedFile
     public bool LoadAtInit { get; }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{RelativePath} ({Size:N0} bytes, {Kind})";
+    public override string ToString() => Entry == RelativePath
+        ? $"{RelativePath} ({Size:N0} bytes, {Kind})"
+        : $"{RelativePath} ({Size:N0} bytes, {Kind}, stored as {Entry})";
 }

@@ -131,11 +131,72 @@ public sealed class StartTests
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
     }
 
+    [TestMethod]
+    public void IdenticalFilesShareOneMemoryFileAtEveryPathAndAfterRestore()
+    {
+        var (manifest, env, taskRoot) = Prepare(corruptHash: false, identicalCopy: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        var hashes = findings["hashes"]!.AsObject();
+        Assert.AreEqual(3, hashes.Count);
+        Assert.AreEqual(Sha256(TestPaths.ResNet18Model), hashes[CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
+        Assert.IsFalse(File.Exists(Path.Combine(taskRoot, CopyPath)), "the copy must not exist on disk");
+        var fds = findings["fds"]!.AsObject();
+        Assert.AreEqual(fds["models/ResNet18.onnx"]!.GetValue<int>(), fds[CopyPath]!.GetValue<int>(), "both paths are one memory file");
+        Assert.AreNotEqual(fds["libonnxruntime.so"]!.GetValue<int>(), fds[CopyPath]!.GetValue<int>());
+        Assert.AreEqual(2, findings["memfdsOfFiles"]!.GetValue<int>(), "one memory file per archive entry");
+        Assert.IsTrue(findings["linksAfterRestore"]!.GetValue<bool>(), "the links of both paths came back after restore");
+        Assert.IsTrue(findings["inference"]!.GetValue<int>() > 0);
+        StringAssert.Contains(result.Output, "SnapLoader INFO: ready: 3 files");
+        StringAssert.Contains(result.Output, "write: 2 sealed memory files for 3 files (identical files share one)");
+    }
+
+    [TestMethod]
+    public void ACopyWithAnotherHashFailsTheStartWithNothingLeftOpenOrRegistered()
+    {
+        var (manifest, env, _) = Prepare(corruptHash: false, identicalCopy: true, corruptCopyHash: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(3, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        Assert.AreEqual(RuntimeErrorCodes.HashMismatch, findings["errorCode"]!.GetValue<string>());
+        StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), $"'{CopyPath}', stored as the entry 'models/ResNet18.onnx'");
+        Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
+        Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers");
+    }
+
+    [TestMethod]
+    public void AFailureAfterIdenticalFilesWereRegisteredReleasesTheSharedMemoryFileAtEveryPath()
+    {
+        // Both paths of the shared memory file are registered (the shim holds a duplicate for each) and linked when the
+        // library asked for at init fails: every registration and the one memory file go.
+        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true, brokenAtInit: true, identicalCopy: true);
+
+        var result = RunProbe(manifest, env);
+
+        Assert.AreEqual(3, result.ExitCode, result.Output);
+        var findings = LastJson(result.Output);
+        Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
+        Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
+        Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
+    }
+
+    private const string CopyPath = "models/copy/ResNet18.onnx";
+
     private static string ExpectedHash(string relativePath) => relativePath.EndsWith(".onnx", StringComparison.Ordinal)
         ? Sha256(TestPaths.ResNet18Model)
         : Sha256(TestPaths.OnnxRuntimeLibrary());
 
-    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false, bool brokenAtInit = false)
+    /// <summary>
+    /// An archive and manifest of libonnxruntime.so and models/ResNet18.onnx; with <paramref name="identicalCopy"/>, also
+    /// models/copy/ResNet18.onnx, which the writer stores once under the first model's entry and the manifest names so.
+    /// </summary>
+    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false, bool brokenAtInit = false,
+        bool identicalCopy = false, bool corruptCopyHash = false)
     {
         var folder = TestPaths.NewTempFolder("start");
         var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
@@ -150,15 +211,21 @@ public sealed class StartTests
             File.WriteAllText(broken, "not an ELF file\n");
             inputs.Add(new ArchiveInput("libbroken.so", broken));
         }
-        var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
-        var files = new JsonArray(archive.Entries.Select(e => (JsonNode)new JsonObject
+        if (identicalCopy)
         {
-            ["path"] = e.EntryName,
-            ["size"] = e.Size,
-            ["sha256"] = corruptHash && e.EntryName.EndsWith(".onnx", StringComparison.Ordinal) ? new string('a', 64) : e.Sha256,
-            ["kind"] = e.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
-            ["soname"] = e.EntryName == "libonnxruntime.so" ? "libonnxruntime.so.1" : null,
-            ["loadAtInit"] = brokenAtInit && e.EntryName == "libbroken.so",
+            inputs.Add(new ArchiveInput(CopyPath, TestPaths.ResNet18Model));
+        }
+        var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
+        var entryOf = archive.EntryOfEachInput();
+        var files = new JsonArray(inputs.Select(i => (i.EntryName, Entry: entryOf[i.EntryName])).Select(f => (JsonNode)new JsonObject
+        {
+            ["path"] = f.EntryName,
+            ["size"] = f.Entry.Size,
+            ["sha256"] = (corruptHash && f.EntryName == "models/ResNet18.onnx") || (corruptCopyHash && f.EntryName == CopyPath) ? new string('a', 64) : f.Entry.Sha256,
+            ["kind"] = f.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
+            ["soname"] = f.EntryName == "libonnxruntime.so" ? "libonnxruntime.so.1" : null,
+            ["loadAtInit"] = brokenAtInit && f.EntryName == "libbroken.so",
+            ["entry"] = f.Entry.EntryName == f.EntryName ? null : f.Entry.EntryName,
         }).ToArray());
         var manifest = Path.Combine(folder, "manifest.json");
         File.WriteAllText(manifest, new JsonObject

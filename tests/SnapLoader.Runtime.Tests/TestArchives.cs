@@ -7,12 +7,18 @@ namespace SnapLoader.Runtime.Tests;
 /// <summary>Makes the archives the tests load, and checks what the loader leaves behind.</summary>
 internal static class TestArchives
 {
-    /// <summary>Packs files with the build's own writer and returns the archive with the manifest records it implies.</summary>
+    /// <summary>
+    /// Packs files with the build's own writer and returns the archive with the manifest records it implies, one per
+    /// input: an input identical to an earlier one names that one's entry, as the generated bootstrap does.
+    /// </summary>
     public static (string Archive, MovedFile[] Files) Pack(string folder, ArchiveCompression compression, params (string EntryName, string Source, MovedFileKind Kind)[] inputs)
     {
         var archive = Path.Combine(folder, $"archive-{compression}.zip");
         var packed = ArchiveWriter.Write(archive, inputs.Select(i => new ArchiveInput(i.EntryName, i.Source)).ToArray(), compression, 0, 0, null, CancellationToken.None);
-        var files = packed.Entries.Select((e, i) => new MovedFile(e.EntryName, e.Size, e.Sha256, inputs[i].Kind)).ToArray();
+        var entryOf = packed.EntryOfEachInput();
+        var files = inputs.Select(i => entryOf[i.EntryName] is var e && e.EntryName == i.EntryName
+            ? new MovedFile(i.EntryName, e.Size, e.Sha256, i.Kind)
+            : new MovedFile(i.EntryName, e.Size, e.Sha256, i.Kind, entry: e.EntryName)).ToArray();
         return (packed.Path, files);
     }
 

@@ -12,7 +12,8 @@ var input = JsonDocument.Parse(File.ReadAllText(args[0])).RootElement;
 var files = input.GetProperty("files").EnumerateArray().Select(f => new MovedFile(
     f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(), f.GetProperty("sha256").GetString()!,
     Enum.Parse<MovedFileKind>(f.GetProperty("kind").GetString()!), f.GetProperty("soname").GetString(),
-    loadAtInit: f.TryGetProperty("loadAtInit", out var atInit) && atInit.GetBoolean())).ToList();
+    loadAtInit: f.TryGetProperty("loadAtInit", out var atInit) && atInit.GetBoolean(),
+    entry: f.TryGetProperty("entry", out var entry) && entry.ValueKind == JsonValueKind.String ? entry.GetString() : null)).ToList();
 var archive = input.GetProperty("archive");
 var manifest = new SnapLoaderManifest(
     new ArchiveLocation(archive.GetProperty("fileName").GetString()!, archive.GetProperty("sha256").GetString()!, archive.GetProperty("length").GetInt64()),
@@ -47,6 +48,8 @@ findings["inference"] = RunResNet(Path.Combine(taskRoot, "models/ResNet18.onnx")
 findings["mapsMemfd"] = File.ReadAllText("/proc/self/maps").Contains("/memfd:libonnxruntime.so", StringComparison.Ordinal);
 findings["linkPath"] = SnapLoaderRuntime.GetPath(files[0].RelativePath);
 findings["descriptors"] = SnapLoaderRuntime.GetFileDescriptors().Count;
+findings["fds"] = SnapLoaderRuntime.GetFileDescriptors();
+findings["memfdsOfFiles"] = DistinctMemfds(files);
 
 // A restore brings the process back without the farm in /tmp: the hook must recreate it.
 var links = Environment.GetEnvironmentVariable("SNAPLOADER_TARGET_DIR")!;
@@ -101,6 +104,23 @@ static int CountMemfds(IEnumerable<MovedFile> files) => Directory.GetFiles("/pro
         return false;
     }
 });
+
+// The manifest's memory files by name, however many descriptors (the runtime's, the shim's duplicates) hold each.
+static int DistinctMemfds(IEnumerable<MovedFile> files) => Directory.GetFiles("/proc/self/fd")
+    .Select(fd =>
+    {
+        try
+        {
+            return new FileInfo(fd).LinkTarget ?? "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    })
+    .Where(target => target.StartsWith("/memfd:", StringComparison.Ordinal) && files.Any(f => target.Contains(Path.GetFileName(f.RelativePath), StringComparison.Ordinal)))
+    .Distinct(StringComparer.Ordinal)
+    .Count();
 
 [DllImport("onnxruntime", EntryPoint = "OrtGetApiBase")]
 static extern nint OrtGetApiBase();
