@@ -12,7 +12,8 @@ public sealed class GenerateBootstrap : SnapLoaderTask
 {
     /// <summary>
     /// The packed files in load order, with SnapLoaderRelativePath, SnapLoaderSize, SnapLoaderSha256, SnapLoaderKind,
-    /// SnapLoaderSoname, and for libraries SnapLoaderNeeds (';'-separated relative paths) and SnapLoaderLoadAtInit.
+    /// SnapLoaderSoname, and for libraries SnapLoaderNeeds (';'-separated relative paths) and SnapLoaderLoadAtInit;
+    /// SnapLoaderEntry on a file stored under an identical file's archive entry.
     /// </summary>
     [Required]
     public ITaskItem[] Files { get; set; } = [];
@@ -117,6 +118,11 @@ public sealed class GenerateBootstrap : SnapLoaderTask
             if (string.Equals(file.GetMetadata(MetadataNames.LoadAtInit), "true", StringComparison.OrdinalIgnoreCase))
             {
                 code.Append(", loadAtInit: true");
+            }
+            var entry = file.GetMetadata(MetadataNames.Entry);
+            if (entry.Length > 0 && entry != file.GetMetadata(MetadataNames.MovedPath))
+            {
+                code.Append(", entry: ").Append(Literal(entry));
             }
             code.Append("),\n");
         }

@@ -97,15 +97,34 @@ public sealed class GenerateBootstrapTests
     }
 
     [TestMethod]
+    public void RendersTheEntryOnlyForAFileStoredUnderAnother()
+    {
+        var copy = Packed("native/avx2/libmtmd.so", "NativeLibrary", "libmtmd.so");
+        copy.SetMetadata("SnapLoaderEntry", "native/avx/lib\"mtmd.so");
+        var own = Packed("native/avx/libggml.so", "NativeLibrary", "libggml.so");
+        own.SetMetadata("SnapLoaderEntry", "native/avx/libggml.so");
+
+        var text = Task("unused.cs", Packed("native/avx/lib\"mtmd.so", "NativeLibrary", "libmtmd.so"), copy, own).Render();
+
+        StringAssert.Contains(text, "new(\"native/avx/lib\\\"mtmd.so\", 1234L, \"" + Sha + "\", global::SnapLoader.Runtime.MovedFileKind.NativeLibrary, \"libmtmd.so\"),\n");
+        StringAssert.Contains(text, "\"libmtmd.so\", entry: \"native/avx/lib\\\"mtmd.so\"),\n", "escaped like every literal");
+        StringAssert.Contains(text, "\"libggml.so\"),\n", "an entry that is the file's own path is left out");
+        Assert.AreEqual(1, text.Split("entry:").Length - 1);
+    }
+
+    [TestMethod]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void TheGeneratedBootstrapCompilesAndHandsTheRuntimeTheNeedsAndLoadAtInit()
     {
+        var copy = Packed("runtimes/linux-x64/native/avx/libggml-base.so", "NativeLibrary", "libggml-base.so");
+        copy.SetMetadata("SnapLoaderEntry", "runtimes/linux-x64/native/avx2/libggml-base.so");
         var task = Task("unused.cs",
             Packed("runtimes/linux-x64/native/avx2/libggml-base.so", "NativeLibrary", "libggml-base.so", loadAtInit: "true"),
             Packed("runtimes/linux-x64/native/avx2/libggml.so", "NativeLibrary", "libggml.so", "runtimes/linux-x64/native/avx2/libggml-base.so"),
             Packed("runtimes/linux-x64/native/avx2/libllama.so", "NativeLibrary", "libllama.so",
                 "runtimes/linux-x64/native/avx2/libggml.so;runtimes/linux-x64/native/avx2/libggml-base.so"),
-            Packed("models/a\"b.gguf", "Data"));
+            Packed("models/a\"b.gguf", "Data"),
+            copy);
         var text = task.Render();
         var folder = TestPaths.NewTempFolder("bootstrap-compile");
 
@@ -116,7 +135,9 @@ public sealed class GenerateBootstrapTests
             .GetMethod("Manifest", BindingFlags.Static | BindingFlags.NonPublic)!.Invoke(null, null)!;
 
         var files = manifest.Files.ToDictionary(f => f.RelativePath);
-        Assert.HasCount(4, files);
+        Assert.HasCount(5, files);
+        Assert.AreEqual("runtimes/linux-x64/native/avx2/libggml-base.so", files["runtimes/linux-x64/native/avx/libggml-base.so"].Entry, "the copy names the entry that holds it");
+        Assert.AreEqual("runtimes/linux-x64/native/avx2/libggml.so", files["runtimes/linux-x64/native/avx2/libggml.so"].Entry, "a file's own entry by default");
         ElfTestTools.AssertSequence([], files["runtimes/linux-x64/native/avx2/libggml-base.so"].Needs, "base");
         Assert.IsTrue(files["runtimes/linux-x64/native/avx2/libggml-base.so"].LoadAtInit);
         ElfTestTools.AssertSequence(["runtimes/linux-x64/native/avx2/libggml-base.so"], files["runtimes/linux-x64/native/avx2/libggml.so"].Needs, "ggml");
