@@ -104,4 +104,13 @@ public sealed class PreloadedDotnetTests
         Assert.AreEqual("true", Result("native_library_load"), s_output);
         StringAssert.StartsWith(Result("version"), "1.31.", s_output);
     }
+
+    [TestMethod]
+    public void PInvokeToLibcByNameBypassesTheShimAndTheMainProgramHandleDoesNot()
+    {
+        // What the README's known limitation says, both halves: [DllImport("libc")] open gets ENOENT for a moved path,
+        // the same import resolved to NativeLibrary.GetMainProgramHandle() opens the memory file.
+        Assert.AreEqual("true", Result("libc_by_name_bypasses"), s_output);
+        Assert.AreEqual("true", Result("libc_in_global_scope"), s_output);
+    }
 }

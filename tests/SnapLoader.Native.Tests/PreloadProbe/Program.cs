@@ -34,6 +34,17 @@ internal static unsafe class Program
     [DllImport("libsnaploader_preload.so")]
     private static extern int snaploader_register_alias(string name, string originalPath);
 
+    // .NET binds "libc" with dlsym on libc's own handle, which finds libc's open, never the shim's.
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int LibcOpenByName(string path, int flags);
+
+    // The workaround: bound to the main program's handle (see the resolver in Main), dlsym searches the global scope,
+    // where the preloaded shim comes first.
+    [DllImport(LibcInGlobalScope, EntryPoint = "open", SetLastError = true)]
+    private static extern int LibcOpenInGlobalScope(string path, int flags);
+
+    private const string LibcInGlobalScope = "libc (global scope)";
+
     // Resolved by .NET's own probing (dlopen of the absolute path): served by the shim from the memfd.
     [DllImport(OriginalPath, EntryPoint = "OrtGetApiBase")]
     private static extern IntPtr OrtGetApiBaseViaDllImport();
@@ -43,7 +54,7 @@ internal static unsafe class Program
         var realLibrary = args[0];
         // The shim's API lives in the global scope when it is preloaded: no path needed.
         NativeLibrary.SetDllImportResolver(typeof(Program).Assembly, (name, _, _) =>
-            name == "libsnaploader_preload.so" ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero);
+            name is "libsnaploader_preload.so" or LibcInGlobalScope ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero);
 
         Report("preloaded", NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "snaploader_abi_version", out _));
         Report("abi", snaploader_abi_version());
@@ -103,6 +114,12 @@ internal static unsafe class Program
         Report("register_alias", snaploader_register_alias("libonnxruntime.so", OriginalPath));
         Check("bare_name_with_alias", () =>
             NativeLibrary.Load("libonnxruntime.so") == NativeLibrary.Load(OriginalPath));
+        Check("libc_by_name_bypasses", () => LibcOpenByName(OriginalPath, 0) == -1 && Marshal.GetLastPInvokeError() == 2);
+        Check("libc_in_global_scope", () =>
+        {
+            var opened = LibcOpenInGlobalScope(OriginalPath, 0);
+            return opened >= 0 && close(opened) == 0;
+        });
         Report("absent_after", OnDiskAbsent());
         return 0;
     }
