@@ -63,9 +63,10 @@ public sealed class AnalyzeNativeLibraries : SnapLoaderTask
             }
 
             var item = new TaskItem(file);
-            item.SetMetadata(MetadataNames.Soname, facts.Soname ?? "");
-            item.SetMetadata(MetadataNames.Needed, string.Join(";", facts.Needed));
-            item.SetMetadata(MetadataNames.Runpath, string.Join(":", facts.Runpath));
+            // Names and paths from the file, kept exactly (MSBuildEscaping): $ORIGIN in a RUNPATH, % in a name.
+            MSBuildEscaping.SetLiteral(item, MetadataNames.Soname, facts.Soname ?? "");
+            MSBuildEscaping.SetLiteral(item, MetadataNames.Needed, string.Join(";", facts.Needed));
+            MSBuildEscaping.SetLiteral(item, MetadataNames.Runpath, string.Join(":", facts.Runpath));
             libraries.Add((item, facts));
         }
         if (Log.HasLoggedErrors)
@@ -76,7 +77,7 @@ public sealed class AnalyzeNativeLibraries : SnapLoaderTask
         var needs = LibraryNeeds.Resolve(libraries.Select(l => (l.Item.GetMetadata(MetadataNames.MovedPath), l.Facts)).ToArray());
         for (var library = 0; library < libraries.Count; library++)
         {
-            libraries[library].Item.SetMetadata(MetadataNames.Needs, string.Join(";", needs[library]));
+            MSBuildEscaping.SetLiteral(libraries[library].Item, MetadataNames.Needs, string.Join(";", needs[library]));
         }
         ReportSameSonames(libraries);
         MarkLoadAtInit(libraries.Select(l => l.Item).ToArray(), data);

@@ -71,8 +71,8 @@ public sealed class CheckSystemLibraries : SnapLoaderTask
                     $"so '{library.RelativePath}' will fail to load on Lambda. Add '{needed}' and what it needs to the function (a package's native asset, or a file with CopyToPublishDirectory), " +
                     "or, if a layer provides it, name it in SnapLoaderProvidedLibraries.",
                     library.FullPath);
-                var item = new TaskItem(needed);
-                item.SetMetadata(NeededByMetadata, library.RelativePath);
+                var item = MSBuildEscaping.NewItem(needed);
+                MSBuildEscaping.SetLiteral(item, NeededByMetadata, library.RelativePath);
                 missing.Add(item);
             }
         }

@@ -60,9 +60,10 @@ public sealed class FindForeignBinaries : SnapLoaderTask
             {
                 continue;
             }
-            var item = new TaskItem(file);
+            // Taken out of ResolvedFileToPublish by Remove when SnapLoaderRemoveForeignBinaries asks: see MSBuildEscaping.
+            var item = MSBuildEscaping.CopyForRemove(file);
             var relativePath = PublishPaths.Normalize(file.GetMetadata(MetadataNames.RelativePath) is { Length: > 0 } r ? r : Path.GetFileName(file.ItemSpec));
-            item.SetMetadata(MetadataNames.MovedPath, relativePath);
+            MSBuildEscaping.SetLiteral(item, MetadataNames.MovedPath, relativePath);
             item.SetMetadata(MetadataNames.Size, new FileInfo(fullPath).Length.ToString(CultureInfo.InvariantCulture));
             item.SetMetadata(PlatformMetadata, platform);
             foreign.Add(item);

@@ -106,7 +106,7 @@ public sealed class PackArchive : SnapLoaderTask, ICancelableTask
             item.SetMetadata(MetadataNames.Size, entry.Size.ToString(CultureInfo.InvariantCulture));
             if (entry.EntryName != input.EntryName)
             {
-                item.SetMetadata(MetadataNames.Entry, entry.EntryName);
+                MSBuildEscaping.SetLiteral(item, MetadataNames.Entry, entry.EntryName);
             }
             return (ITaskItem)item;
         }).ToArray();

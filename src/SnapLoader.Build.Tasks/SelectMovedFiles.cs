@@ -13,6 +13,9 @@ namespace SnapLoader.Build.Tasks;
 /// </summary>
 public sealed class SelectMovedFiles : SnapLoaderTask
 {
+    // The (source, relative path) pairs already decided: see Select.
+    private readonly HashSet<(string FullPath, string RelativePath)> _decided = [];
+
     /// <summary>The publish set (ResolvedFileToPublish), each with its RelativePath metadata.</summary>
     [Required]
     public ITaskItem[] Files { get; set; } = [];
@@ -81,6 +84,14 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         {
             return;
         }
+        // The SDK's own de-duplication of the publish set trims item specs, so a file whose name starts or ends with
+        // a space can arrive twice (as Content and as None, say). It is one file copied to one place, so it moves once;
+        // Remove takes both items out of the publish set.
+        if (!_decided.Add((fullPath, relativePath)))
+        {
+            Log.LogMessage(MessageImportance.Low, $"SnapLoader: '{relativePath}' is in the publish set twice, from the same file; it is decided once.");
+            return;
+        }
         if (neverMove.Contains(fullPath) || IsManagedOrHostFile(file, fullPath, relativePath))
         {
             if (included)
@@ -101,8 +112,9 @@ public sealed class SelectMovedFiles : SnapLoaderTask
         var byDefault = (isLibrary || isNativeAsset)
             && info.Length >= Threshold
             && PublishPaths.AppliesToRuntime(relativePath, RuntimeIdentifier);
-        var item = new TaskItem(file);
-        item.SetMetadata(MetadataNames.MovedPath, relativePath);
+        // Taken out of ResolvedFileToPublish by Remove, and its path read back by every later task: see MSBuildEscaping.
+        var item = MSBuildEscaping.CopyForRemove(file);
+        MSBuildEscaping.SetLiteral(item, MetadataNames.MovedPath, relativePath);
         item.SetMetadata(MetadataNames.Kind, isLibrary ? MovedFileKinds.NativeLibrary : MovedFileKinds.Data);
         item.SetMetadata(MetadataNames.Size, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (byDefault || included)

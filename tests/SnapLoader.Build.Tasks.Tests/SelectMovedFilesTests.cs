@@ -32,6 +32,42 @@ public sealed class SelectMovedFilesTests
     }
 
     [TestMethod]
+    public void AFileInThePublishSetTwiceUnderTheSamePathMovesOnce()
+    {
+        // What the SDK hands over for a Content file named " leading.bin": its de-duplication trims item specs.
+        var folder = TestPaths.NewTempFolder("select");
+        var file = TestItems.WriteFile(folder, " leading.bin", 100);
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine, TestItems.PublishItem(file, " leading.bin"), TestItems.PublishItem(file, " leading.bin"));
+        task.Include = [new TaskItem(" leading.bin")];
+
+        Assert.IsTrue(task.Execute());
+
+        Assert.AreEqual(" leading.bin", task.MovedFiles.Single().GetMetadata("SnapLoaderRelativePath"));
+    }
+
+    [TestMethod]
+    public void PathsAreKeptExactlyAndItemSpecsSurviveTrimming()
+    {
+        // MSBuild unescapes what a task sets with SetMetadata, and trims each piece of an item list it expands.
+        var folder = TestPaths.NewTempFolder("select");
+        string[] names = ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", " leading.bin", "trailing.bin "];
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine, names.Select(n => TestItems.PublishItem(MSBuildEscaping.Escape(TestItems.WriteFile(folder, n, 100)), MSBuildEscaping.Escape(n))).ToArray());
+        task.Include = [new TaskItem("%2A.bin%2A")];
+
+        Assert.IsTrue(task.Execute());
+
+        CollectionAssert.AreEquivalent(names, task.MovedFiles.Select(f => f.GetMetadata("SnapLoaderRelativePath")).ToArray());
+        foreach (ITaskItem2 moved in task.MovedFiles)
+        {
+            var name = ((ITaskItem)moved).GetMetadata("SnapLoaderRelativePath");
+            Assert.AreEqual(Path.Combine(folder, name), ((ITaskItem)moved).ItemSpec, name);
+            Assert.AreEqual(moved.EvaluatedIncludeEscaped.Trim(), moved.EvaluatedIncludeEscaped, $"'{name}' would be trimmed by Remove");
+        }
+    }
+
+    [TestMethod]
     public void TheDotNetRuntimeOfASelfContainedPublishStays()
     {
         // The host loads libcoreclr.so (about 7 MB) before any managed code, so it can never come from the archive.
