@@ -15,8 +15,8 @@ namespace SnapLoader.Runtime;
 internal static partial class ArchiveLoader
 {
     internal const ushort MethodStored = 0;
-    private const ushort MethodDeflate = 8;
-    private const ushort MethodZstd = 93;
+    internal const ushort MethodDeflate = 8;
+    internal const ushort MethodZstd = 93;
 
     /// <summary>Loads the files of <paramref name="source"/>; see the overload with statistics.</summary>
     public static Task<IReadOnlyList<LoadedFile>> LoadAsync(
@@ -57,10 +57,23 @@ internal static partial class ArchiveLoader
         ArgumentNullException.ThrowIfNull(statistics);
         options.Validate();
 
+        if (expected is not null)
+        {
+            // The manifest says which entries (memory files) and paths this load takes: no need to read the archive first.
+            var wanted = expected.Where(f => filter is null || filter(f.RelativePath)).ToList();
+            DescriptorBudget.Check(source.Description, wanted.Select(f => f.Entry).Distinct(StringComparer.Ordinal).Count(), wanted.Count,
+                DescriptorBudget.Folders(wanted.Select(f => f.RelativePath)));
+        }
         var directory = await ZipDirectory.ReadAsync(source, cancellationToken).ConfigureAwait(false);
         var (plan, order) = Plan(directory, expected, filter);
+        if (expected is null)
+        {
+            // A user's own archive: only its directory says what it holds.
+            DescriptorBudget.Check(directory.Archive, plan.Count, plan.Count, DescriptorBudget.Folders(plan.Select(p => p.Entry.Name)));
+        }
         // Per entry: files that share one take its memory once.
-        MemoryBudget.Check(directory.Archive, MemoryBudget.Total(plan.Select(p => p.Entry.Size)), plan.Count, options);
+        var entries = plan.Select(p => p.Entry).ToList();
+        MemoryBudget.Check(directory.Archive, entries, options);
 
         // Everything is checked that can be before the first memory file exists.
         var files = new MemoryFile?[plan.Count];
@@ -68,7 +81,8 @@ internal static partial class ArchiveLoader
         var workers = new List<Task>();
         // Outside the try: the cleanup below waits for the workers, which use them until they stop.
         using var slots = new SemaphoreSlim(options.Parallelism, options.Parallelism);
-        var rangeBuffers = new RangeBufferPool(options.RangeSize);
+        // Sized as the memory check counted it: no larger than the largest compressed entry needs.
+        var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, options));
         try
         {
             for (var i = 0; i < plan.Count; i++)

@@ -8,33 +8,85 @@ namespace SnapLoader.Runtime;
 internal static class MemoryBudget
 {
     /// <summary>
-    /// Kept for the .NET runtime and the function's own init: a dotnet8 function that does nothing reports about 60-70
-    /// MB "Max Memory Used", and the moved native libraries allocate some of their own once loaded. 96 MiB leaves a
-    /// margin above that without refusing loads that would run.
+    /// Kept for the .NET runtime and the function's own init. Measured (docs/faults.md, "Memory and system"): a process
+    /// that starts SnapLoader with the shim and loads a 1 MiB library peaks at 48 MiB resident (VmHWM; 51 MiB by
+    /// /usr/bin/time -v), buffers included; a dotnet8 function that does nothing reports 60-70 MB "Max Memory Used" on
+    /// Lambda (its runtime client and HTTP stack), and moved native libraries allocate some of their own once loaded.
+    /// 96 MiB leaves about 30 MiB above that. The buffers are counted apart, sized to the load (<see cref="BufferBytes"/>),
+    /// so a 128 MB function keeps about 27 MiB for a small load, where the old maximum (80 MiB of buffers) refused it.
     /// </summary>
     public const long RuntimeReserveBytes = 96L << 20;
 
     /// <summary>
-    /// The reserve for <paramref name="options"/>: <see cref="RuntimeReserveBytes"/> plus the loader's own buffers while
-    /// it runs (the prefetched ranges, and about four 1 MiB chunks per entry being decoded; see <see cref="LoaderOptions"/>).
+    /// The reserve for loading <paramref name="entries"/>: <see cref="RuntimeReserveBytes"/> plus the buffers this load
+    /// will use (<see cref="BufferBytes"/>).
     /// </summary>
-    public static long ReserveBytes(LoaderOptions options) =>
-        RuntimeReserveBytes + (long)options.Parallelism * options.RangeSize + (long)options.EntryParallelism * 4 * LoaderOptions.ChunkSize;
+    public static long ReserveBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options) =>
+        RuntimeReserveBytes + BufferBytes(entries, options);
 
-    /// <summary>Checks <paramref name="totalBytes"/> against the limit <see cref="MemoryLimit.Find"/> gives, if any.</summary>
-    /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>
-    public static void Check(string archive, long totalBytes, int fileCount, LoaderOptions options) =>
-        Check(archive, totalBytes, fileCount, options, MemoryLimit.Find());
+    /// <summary>
+    /// The loader's managed buffers while it loads <paramref name="entries"/>, sized to them rather than to the
+    /// options' maximum. A fetch slot (at most <see cref="LoaderOptions.Parallelism"/>, and no more than the load has
+    /// ranges or frames) holds one prefetched range of a compressed entry (<see cref="RangeBufferSize"/>), or the 1 MiB
+    /// chunk of a stored range's copy, or the chunk and the decoder's 1 MiB input of a zstd frame; each entry being
+    /// loaded (at most <see cref="LoaderOptions.EntryParallelism"/>, counted from the largest) holds the chunk its
+    /// hashes read back through, or up to four decoded chunks on their way to the writer (fewer for a small entry) and,
+    /// for zstd, the decoder's input. Whether a zstd entry has frames is only known from its seek table, which is
+    /// fetched later: both ways are counted. zstd's window lives in native memory, within the runtime's reserve.
+    /// </summary>
+    public static long BufferBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options)
+    {
+        const long chunk = LoaderOptions.ChunkSize;
+        long rangeBuffer = RangeBufferSize(entries, options);
+        long slotUses = 0, slotCost = 0;
+        var perEntry = new List<long>(entries.Count);
+        foreach (var entry in entries)
+        {
+            var decodeChunks = Math.Min(4, 1 + Chunks(entry.Size, chunk));
+            var ranges = Chunks(entry.CompressedSize, rangeBuffer);
+            switch (entry.Method)
+            {
+                case ArchiveLoader.MethodStored:
+                    slotUses += Chunks(entry.Size, options.RangeSize);
+                    slotCost = Math.Max(slotCost, chunk);
+                    perEntry.Add(chunk);
+                    break;
+                case ArchiveLoader.MethodZstd:
+                    slotUses += Math.Max(ranges, Chunks(entry.Size, chunk));
+                    slotCost = Math.Max(slotCost, Math.Max(rangeBuffer, 2 * chunk));
+                    perEntry.Add((decodeChunks + 1) * chunk);
+                    break;
+                default:
+                    slotUses += ranges;
+                    slotCost = Math.Max(slotCost, rangeBuffer);
+                    perEntry.Add(decodeChunks * chunk);
+                    break;
+            }
+        }
+        var entryBuffers = perEntry.OrderDescending().Take(options.EntryParallelism).Sum();
+        return Math.Min(options.Parallelism, slotUses) * slotCost + entryBuffers;
+    }
 
-    /// <summary>Checks <paramref name="totalBytes"/> against <paramref name="limit"/>; no limit, no check.</summary>
+    /// <summary>
+    /// The size of the load's prefetch buffers: the range size, or the largest compressed entry when all are smaller
+    /// (each of them is one range then, and a 16 MiB buffer for a 300 KiB library would only take memory).
+    /// </summary>
+    public static int RangeBufferSize(IEnumerable<ZipEntryRecord> entries, LoaderOptions options) =>
+        (int)Math.Max(1, Math.Min(options.RangeSize, entries.Where(e => e.Method != ArchiveLoader.MethodStored).Select(e => e.CompressedSize).DefaultIfEmpty(0).Max()));
+
+    /// <summary>Checks the files of <paramref name="entries"/> against the limit <see cref="MemoryLimit.Find"/> gives, if any.</summary>
     /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>
-    public static void Check(string archive, long totalBytes, int fileCount, LoaderOptions options, MemoryLimit? limit)
+    public static void Check(string archive, IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options) =>
+        Check(archive, Total(entries.Select(e => e.Size)), entries.Count, ReserveBytes(entries, options), MemoryLimit.Find());
+
+    /// <summary>Checks <paramref name="totalBytes"/> and <paramref name="reserve"/> against <paramref name="limit"/>; no limit, no check.</summary>
+    /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>
+    public static void Check(string archive, long totalBytes, int fileCount, long reserve, MemoryLimit? limit)
     {
         if (limit is null || totalBytes == 0)
         {
             return;
         }
-        var reserve = ReserveBytes(options);
         var available = limit.Bytes - reserve;
         if (totalBytes <= available)
         {
@@ -44,10 +96,13 @@ internal static class MemoryBudget
         var neededMb = (totalBytes + reserve + (1L << 20) - 1) >> 20;
         throw new SnapLoaderException(RuntimeErrorCodes.NotEnoughMemory,
             $"The {fileCount} files to load from {archive} take {totalBytes:N0} bytes ({Mib(totalBytes)}) of memory, but the function may use " +
-            $"{limit.Bytes:N0} bytes ({Mib(limit.Bytes)}, from {limit.Source}), of which {Mib(reserve)} are kept for the .NET runtime and the loader's buffers: " +
+            $"{limit.Bytes:N0} bytes ({Mib(limit.Bytes)}, from {limit.Source}), of which {Mib(reserve)} are kept for the .NET runtime ({Mib(RuntimeReserveBytes)}) " +
+            $"and the loader's buffers for these files ({Mib(reserve - RuntimeReserveBytes)}): " +
             $"{Mib(Math.Max(0, available))} are left. Give the function at least {neededMb:N0} MB of memory (MemorySize in the SAM template, " +
             "--memory-size for the AWS CLI), or move fewer files. Nothing was loaded.");
     }
+
+    private static long Chunks(long bytes, long size) => (bytes + size - 1) / size;
 
     /// <summary>The total of <paramref name="sizes"/>, or <see cref="long.MaxValue"/> if it would not fit a long.</summary>
     public static long Total(IEnumerable<long> sizes)

@@ -17,11 +17,21 @@ internal sealed record MemoryLimit(long Bytes, string Source)
     private const long NoLimitFrom = 1L << 62;
 
     /// <summary>
-    /// The limit of this process: <see cref="LambdaMemoryVariable"/> when set (Lambda always sets it), else the
+    /// The limit of this process: the lower of <see cref="LambdaMemoryVariable"/> (Lambda always sets it) and the
     /// cgroup's; <see langword="null"/> when neither says (a local run without a limit).
     /// </summary>
     public static MemoryLimit? Find() =>
-        FromEnvironment(Environment.GetEnvironmentVariable(LambdaMemoryVariable)) ?? FromCgroup("/sys/fs/cgroup", "/proc/self/cgroup");
+        Lower(FromEnvironment(Environment.GetEnvironmentVariable(LambdaMemoryVariable)), FromCgroup("/sys/fs/cgroup", "/proc/self/cgroup"));
+
+    /// <summary>
+    /// The limit that binds: the cgroup's when it is lower than the configured memory (the kernel's OOM killer acts on
+    /// the cgroup, whatever the variable says: a container run with a smaller cap, or a variable set by hand), else the
+    /// variable's.
+    /// </summary>
+    internal static MemoryLimit? Lower(MemoryLimit? environment, MemoryLimit? cgroup) =>
+        environment is null ? cgroup
+        : cgroup is null || cgroup.Bytes >= environment.Bytes ? environment
+        : cgroup with { Source = $"{cgroup.Source}, lower than {environment.Source}" };
 
     /// <summary>The limit <paramref name="megabytes"/> gives, if it is a positive whole number of MB.</summary>
     public static MemoryLimit? FromEnvironment(string? megabytes) =>

@@ -130,4 +130,12 @@ public static class RuntimeErrorCodes
 
     /// <summary>Two entries of the archive have the same name: the loader cannot know which one is meant.</summary>
     public const string DuplicateEntry = "SNAP1029";
+
+    /// <summary>
+    /// The files to load need more file descriptors than RLIMIT_NOFILE allows: each memory file holds one, and one more
+    /// for each path (and moved folder) the preload shim keeps a duplicate for; checked, with what the process holds
+    /// already and a reserve, before anything is fetched. Lambda's limit of 1,024 cannot be raised: move fewer, larger
+    /// files (pack small data files into one, or leave some in the deployment with SnapLoaderExclude).
+    /// </summary>
+    public const string TooManyDescriptors = "SNAP1030";
 }

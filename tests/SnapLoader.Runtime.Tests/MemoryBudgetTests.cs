@@ -24,7 +24,8 @@ public sealed class MemoryBudgetTests
     [TestMethod]
     public async Task ALoadThatDoesNotFitTheLambdaMemorySizeIsRefusedBeforeAnythingIsAllocated()
     {
-        // 96 MiB of files; 200 MB of function memory leave 200 - 96 (runtime) - 4 (ranges) - 16 (chunks) = 84 MiB.
+        // 96 MiB of files in two zstd entries of 32 MiB frames; 200 MB of function memory leave 200 - 96 (runtime) - 8 (4
+        // fetch slots of a frame's chunk and decoder input) - 10 (two entries' chunks and decoder input) = 86 MiB.
         var (archive, files) = PackZeros(("data/a.bin", 64 << 20), ("data/b.bin", 32 << 20));
         var before = TestArchives.OpenMemfds();
 
@@ -40,13 +41,13 @@ public sealed class MemoryBudgetTests
         StringAssert.Contains(error.Message, "100,663,296 bytes", "the files' total");
         StringAssert.Contains(error.Message, "209,715,200 bytes", "the function's memory");
         StringAssert.Contains(error.Message, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=200");
-        StringAssert.Contains(error.Message, "at least 212 MB");
+        StringAssert.Contains(error.Message, "at least 210 MB");
         StringAssert.Contains(error.Message, archive);
         CollectionAssert.AreEquivalent(before.ToArray(), TestArchives.OpenMemfds().ToArray());
 
         // The number the message asks for is enough.
         await using var again = LocalFileArchiveSource.Open(archive);
-        using var scope = new EnvironmentScope(new() { [MemoryLimit.LambdaMemoryVariable] = "212" });
+        using var scope = new EnvironmentScope(new() { [MemoryLimit.LambdaMemoryVariable] = "210" });
         TestArchives.DisposeAll(await ArchiveLoader.LoadAsync(again, files, null, s_options, CancellationToken.None));
     }
 
@@ -105,18 +106,74 @@ public sealed class MemoryBudgetTests
     }
 
     [TestMethod]
+    public void TheBuffersAreSizedToTheLoad()
+    {
+        static ZipEntryRecord Entry(ushort method, long compressed, long size) => new("f", method, 0, compressed, size, 0, false, 1);
+        var defaults = new LoaderOptions { RangeSize = 16 << 20, Parallelism = 4, EntryParallelism = 4 };
+
+        // A 1 MiB zstd library: one slot (its range, or a frame's chunk and input) and its few chunks, not 80 MiB.
+        Assert.AreEqual(5L << 20, MemoryBudget.BufferBytes([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults));
+        Assert.AreEqual(900_000, MemoryBudget.RangeBufferSize([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults));
+        // A stored 1 MiB file: a copy chunk and the chunk its hashes read through.
+        Assert.AreEqual(2L << 20, MemoryBudget.BufferBytes([Entry(ArchiveLoader.MethodStored, 1 << 20, 1 << 20)], defaults));
+        // A large load reaches the options' bound: 4 ranges of 16 MiB and 4 entries of 5 chunks.
+        var large = Enumerable.Range(0, 8).Select(_ => Entry(ArchiveLoader.MethodZstd, 200L << 20, 400L << 20)).ToList();
+        Assert.AreEqual((4L * 16 + 4 * 5) << 20, MemoryBudget.BufferBytes(large, defaults));
+        Assert.AreEqual(16 << 20, MemoryBudget.RangeBufferSize(large, defaults));
+        // At Lambda's 128 MB the 1 MiB library fits; 48 MiB do not.
+        var limit = MemoryLimit.FromEnvironment("128");
+        MemoryBudget.Check("a.zip", 1 << 20, 1, MemoryBudget.ReserveBytes([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults), limit);
+        var big = Entry(ArchiveLoader.MethodZstd, 10_000, 48L << 20);
+        Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, Assert.ThrowsExactly<SnapLoaderException>(
+            () => MemoryBudget.Check("a.zip", 48L << 20, 1, MemoryBudget.ReserveBytes([big], defaults), limit)).Code);
+    }
+
+    [TestMethod]
+    public void TheLowerOfTheLambdaMemorySizeAndTheCgroupCounts()
+    {
+        var environment = MemoryLimit.FromEnvironment("512");
+        var cgroup = new MemoryLimit(256L << 20, "/sys/fs/cgroup/memory.max");
+
+        var lower = MemoryLimit.Lower(environment, cgroup)!;
+        Assert.AreEqual(256L << 20, lower.Bytes);
+        Assert.AreEqual("/sys/fs/cgroup/memory.max, lower than AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", lower.Source);
+        Assert.AreSame(environment, MemoryLimit.Lower(environment, new MemoryLimit(1L << 30, "/sys/fs/cgroup/memory.max")));
+        Assert.AreSame(environment, MemoryLimit.Lower(environment, null));
+        Assert.AreSame(cgroup, MemoryLimit.Lower(null, cgroup));
+        Assert.IsNull(MemoryLimit.Lower(null, null));
+    }
+
+    [TestMethod]
+    public void TheDescriptorBudgetCountsFilesDuplicatesWhatIsOpenAndTheReserve()
+    {
+        // 400 x 2 + 100 + 64 = 964: fits 1,024. 440 x 2 + 100 + 64 = 1,044: does not.
+        DescriptorBudget.Check("a.zip", 400, 400, 0, shim: true, softLimit: 1024, openNow: 100);
+        var error = Assert.ThrowsExactly<SnapLoaderException>(() => DescriptorBudget.Check("a.zip", 440, 440, 0, shim: true, softLimit: 1024, openNow: 100));
+        Assert.AreEqual(RuntimeErrorCodes.TooManyDescriptors, error.Code);
+        StringAssert.Contains(error.Message, "need 880 file descriptors (440 memory files x 2");
+        StringAssert.Contains(error.Message, "holds 100 now and 64 are kept");
+        StringAssert.Contains(error.Message, "1,044, but RLIMIT_NOFILE allows 1,024 (soft limit), about 430 files");
+        // Without the shim one descriptor per memory file; identical files' further paths and moved folders only cost with it.
+        DescriptorBudget.Check("a.zip", 440, 440, 0, shim: false, softLimit: 1024, openNow: 100);
+        StringAssert.Contains(Assert.ThrowsExactly<SnapLoaderException>(
+            () => DescriptorBudget.Check("a.zip", 420, 440, 3, shim: true, softLimit: 1024, openNow: 100)).Message, "+ 23 (the shim's duplicates");
+        DescriptorBudget.Check("a.zip", 5000, 5000, 0, shim: true, softLimit: null, openNow: 100); // unlimited: no check
+        Assert.AreEqual(3, DescriptorBudget.Folders(["runtimes/linux-x64/native/a.so", "runtimes/linux-x64/native/b.so", "runtimes/c.txt", "top.bin"]));
+    }
+
+    [TestMethod]
     public void TheCgroupLimitIsNamedInTheError()
     {
         var root = Path.Combine(_folder, "cgroup");
         WriteLimit(root, "memory.max", "134217728\n");
         var limit = MemoryLimit.FromCgroup(root, WriteProcSelfCgroup("0::/\n"));
 
-        var error = Assert.ThrowsExactly<SnapLoaderException>(() => MemoryBudget.Check("s3://bucket/key.zip", 40L << 20, 3, s_options, limit));
+        var error = Assert.ThrowsExactly<SnapLoaderException>(() => MemoryBudget.Check("s3://bucket/key.zip", 40L << 20, 3, MemoryBudget.RuntimeReserveBytes, limit));
 
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, error.Code);
         StringAssert.Contains(error.Message, "The 3 files to load from s3://bucket/key.zip take 41,943,040 bytes");
         StringAssert.Contains(error.Message, $"134,217,728 bytes (128 MiB, from {Path.Combine(root, "memory.max")})");
-        MemoryBudget.Check("s3://bucket/key.zip", 40L << 20, 3, s_options, limit: null); // no limit known: no check
+        MemoryBudget.Check("s3://bucket/key.zip", 40L << 20, 3, MemoryBudget.RuntimeReserveBytes, limit: null); // no limit known: no check
     }
 
     [TestMethod]

@@ -20,6 +20,9 @@ public sealed class StartTests
     /// <summary>StartProbe.dll, built once per run; other tests start it under a seccomp filter or in a mount namespace.</summary>
     internal static string ProbePath => s_probe.Value;
 
+    /// <summary>libsnaploader_preload.so, built once per run, for other tests' children.</summary>
+    internal static string ShimPath => s_shim.Value;
+
     [TestMethod]
     public void StartLoadsVerifiesRegistersAndRestores()
     {

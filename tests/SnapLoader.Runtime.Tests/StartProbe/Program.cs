@@ -36,6 +36,17 @@ catch (SnapLoaderException e)
 
 var taskRoot = SnapLoaderRuntime.BasePath;
 findings["preloaded"] = SnapLoaderRuntime.IsPreloaded;
+if (input.TryGetProperty("startOnly", out var startOnly) && startOnly.GetBoolean())
+{
+    // Only the start, as a function's init would have it: what it costs in memory and descriptors, and that it worked.
+    findings["memfdsOfFiles"] = DistinctMemfds(files);
+    findings["openDescriptors"] = Directory.GetFileSystemEntries("/proc/self/fd").Length - 1;
+    findings["vmHwmKiB"] = long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    findings["readable"] = files.All(f => File.Exists(Path.Combine(taskRoot, f.RelativePath)));
+    Console.WriteLine(JsonSerializer.Serialize(findings));
+    return 0;
+}
 if (files.Any(f => f.RelativePath == "libbroken.so"))
 {
     // A library that cannot load fails the code that opens it, by its path or by P/Invoke, and nothing else.
