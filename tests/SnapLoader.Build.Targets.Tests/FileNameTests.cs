@@ -46,4 +46,21 @@ public sealed class FileNameTests
         StringAssert.Contains(bootstrap, "\"trailing.bin \"");
         Assert.IsFalse(instance.GetItems("ResolvedFileToPublish").Any(i => i.EvaluatedInclude.Contains(".bin", StringComparison.Ordinal)));
     }
+
+    [TestMethod]
+    public void TwoNamesThatDifferOnlyInCaseFailWithSnap0012ThatSaysWhy()
+    {
+        var project = TargetsProject.Create(items: """
+            <None Include="*.bin" CopyToPublishDirectory="PreserveNewest" />
+            <SnapLoaderInclude Include="%2A.bin" />
+            """);
+        File.WriteAllBytes(Path.Combine(project.Directory, "Model.bin"), [1]);
+        File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), [2]);
+
+        var (success, _, log) = project.Build(["Publish"], TargetsProject.Publishing());
+
+        Assert.IsFalse(success, log.ToString());
+        CollectionAssert.Contains(log.ErrorCodes.ToList(), "SNAP0012", log.ToString());
+        StringAssert.Contains(log.ToString(), "MSBuild compares item paths ignoring case", log.ToString());
+    }
 }

@@ -47,6 +47,22 @@ public sealed class ArchiveEntryNameTests
     }
 
     [TestMethod]
+    public void TwoSourcesThatDifferOnlyInCaseAreExplained()
+    {
+        // The SDK gives Model.bin and model.bin one publish path, as MSBuild treats them as one item.
+        var upper = ArchiveTestKit.CompressibleFile(_folder, "Model.bin", 1000, seed: 1);
+        var lower = ArchiveTestKit.CompressibleFile(_folder, "model.bin", 1000, seed: 2);
+
+        var error = Assert.ThrowsExactly<SnapLoaderBuildException>(() => ArchiveWriter.Write(
+            Path.Combine(_folder, "a.zip"), [new("model.bin", lower), new("model.bin", upper)], ArchiveCompression.Stored, 0, 1, null, CancellationToken.None));
+
+        Assert.AreEqual("SNAP0012", error.Code);
+        StringAssert.Contains(error.Message, "differ only in case");
+        StringAssert.Contains(error.Message, "MSBuild compares item paths ignoring case");
+        StringAssert.Contains(error.Message, "Rename one of them");
+    }
+
+    [TestMethod]
     public void ANameThatIsNotValidUnicodeIsRejected()
     {
         // Built here: an attribute argument cannot carry a lone surrogate intact.

@@ -25,15 +25,22 @@ internal static class EntryNames
             encoded[i] = Encode(input);
             if (firstSource.TryGetValue(input.EntryName, out var other))
             {
-                throw new SnapLoaderBuildException(
-                    ErrorCodes.DuplicateEntryName,
-                    $"Archive entry name '{input.EntryName}' is given twice: for '{other}' and for '{input.SourcePath}'. Each file needs its own name in the archive.",
-                    input.SourcePath);
+                throw new SnapLoaderBuildException(ErrorCodes.DuplicateEntryName, Repeated(input, other), input.SourcePath);
             }
             firstSource.Add(input.EntryName, input.SourcePath);
         }
         return encoded;
     }
+
+    // Two files whose paths differ only in case reach the archive under one name: MSBuild compares item paths
+    // ignoring case, so the SDK gives both the publish path of one (Remove and Copy would treat them as one file too),
+    // and only renaming one of them helps.
+    private static string Repeated(ArchiveInput input, string otherSource) =>
+        !string.Equals(otherSource, input.SourcePath, StringComparison.Ordinal) && string.Equals(otherSource, input.SourcePath, StringComparison.OrdinalIgnoreCase)
+            ? $"Archive entry name '{input.EntryName}' is given twice: for '{otherSource}' and for '{input.SourcePath}', whose names differ only in case. " +
+              "MSBuild compares item paths ignoring case, so it treats the two files as one item and gives both the same publish path; excluding one would take both out of the deployment. " +
+              "Rename one of them so that the names differ by more than case."
+            : $"Archive entry name '{input.EntryName}' is given twice: for '{otherSource}' and for '{input.SourcePath}'. Each file needs its own name in the archive.";
 
     /// <summary>Why <paramref name="name"/> is not a valid entry name, or null when it is.</summary>
     public static string? Problem(string? name)
