@@ -7,9 +7,9 @@
  *
  * A registered library loads when it is first opened, not before: the dynamic loader resolves its DT_NEEDED
  * entries with internal opens that no preload sees, but it binds each to an object already loaded under that
- * SONAME. So before the tail call, the libraries it needs (declared by snaploader_register_library, resolved
- * at build time as the loader would in the original layout) are loaded, depth first; those absolute opens do
- * not depend on their caller.
+ * SONAME. So a declared library (snaploader_register_library) is opened by open_declared: the libraries it needs
+ * (resolved at build time as the loader would in the original layout) first, depth first, then the library from
+ * its absolute load path, which depends on no caller and needs no tail call.
  */
 #include "shim.h"
 
@@ -19,44 +19,109 @@
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
+typedef char *(*dlerror_fn)(void);
+
+/* The dynamic loader's reason for the last failed open of a declared library, kept for dlerror: giving back the
+ * needed libraries (dlclose) clears glibc's own. Static TLS (the shim is loaded at start): no allocation. */
+static __thread __attribute__((tls_model("initial-exec"))) char g_error[512];
+static __thread __attribute__((tls_model("initial-exec"))) int g_error_pending;
 
 #define SL_MAX_DEPTH 32
+#define SL_MAX_TAKEN 256
 
-/* Loads what lib needs, then lib itself for a needed one. path holds the libraries being loaded above this call
- * (depth of them), so a cycle stops where it closes; a library another thread is loading is simply loaded again
- * (dlopen counts references), never skipped. Failures are left to the dlopen of the library that needs it,
- * which then reports the missing name as it would without SnapLoader. */
-static void load_needed(const struct sl_library *lib, const struct sl_library **path, unsigned int depth)
+/* One dlopen of a declared library: the libraries visited on the way, and the references taken on the needed ones,
+ * given back once the library itself holds them (or failed), so that a library that fails to load leaves nothing
+ * loaded behind it, as from disk, where a fallback would otherwise bind to the failed one's needs by SONAME. */
+struct sl_load {
+    const struct sl_library *visited[SL_MAX_TAKEN];
+    unsigned int visited_count;
+    void *taken[SL_MAX_TAKEN];
+    unsigned int taken_count;
+};
+
+static int visit(struct sl_load *load, const struct sl_library *lib)
+{
+    for (unsigned int i = 0; i < load->visited_count; i++) {
+        if (load->visited[i] == lib) {
+            return 0;
+        }
+    }
+    if (load->visited_count < SL_MAX_TAKEN) {
+        load->visited[load->visited_count++] = lib;
+    }
+    return 1;
+}
+
+/* Loads what lib needs, depth first, each once per call (a cycle stops where it closes). A library another thread
+ * is loading is simply loaded again (dlopen counts references), never skipped. Failures are left to the dlopen of
+ * the library that needs it, which then reports the missing name as it would without SnapLoader. */
+static void load_needed(const struct sl_library *lib, struct sl_load *load, unsigned int depth)
 {
     if (depth >= SL_MAX_DEPTH) {
         return;
     }
-    path[depth] = lib;
+    dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
     for (unsigned int i = 0; i < lib->needed_count; i++) {
         const struct sl_entry *n = lib->needed[i];
         const struct sl_library *nl = sl_is_live(n) ? sl_library_of(n) : NULL;
-        if (nl == NULL) {
+        if (nl == NULL || !visit(load, nl)) {
             continue;
         }
-        int on_path = 0;
-        for (unsigned int d = 0; d <= depth; d++) {
-            on_path |= path[d] == nl;
-        }
-        if (on_path) {
+        void *loaded = real(nl->load_path, RTLD_LAZY | RTLD_NOLOAD);
+        if (loaded != NULL) {
+            dlclose(loaded); /* loaded already, with what it needs: the probe's own reference goes back */
             continue;
         }
-        dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
-        if (real(nl->load_path, RTLD_LAZY | RTLD_NOLOAD) != NULL) {
-            continue; /* loaded already, with what it needs */
+        load_needed(nl, load, depth + 1);
+        void *h = real(nl->load_path, RTLD_LAZY | RTLD_LOCAL);
+        if (h != NULL && load->taken_count < SL_MAX_TAKEN) {
+            load->taken[load->taken_count++] = h;
         }
-        load_needed(nl, path, depth + 1);
-        (void)real(nl->load_path, RTLD_LAZY | RTLD_LOCAL);
     }
 }
 
-/* The name the real dlopen must get: for a registered path or alias its load path (a declared library, whose
- * needed libraries are loaded first unless load is 0) or /proc/self/fd/N, else file itself. */
-__attribute__((noinline)) static const char *dl_target(const char *file, int load)
+/* dlopen of a declared library: its needs, then the library from its load path. The path is absolute, so no
+ * caller's RUNPATH is involved and this need not be a tail call. When it fails, dlerror() still gives the dynamic
+ * loader's own reason, as without SnapLoader. */
+__attribute__((noinline)) static void *open_declared(const struct sl_library *lib, int mode)
+{
+    dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
+    struct sl_load load;
+    load.visited_count = 0;
+    load.taken_count = 0;
+    visit(&load, lib);
+    load_needed(lib, &load, 0);
+    void *h = real(lib->load_path, mode);
+    if (h == NULL) {
+        const char *why = SL_REAL(dlerror_fn, dlerror)();
+        size_t n = 0;
+        for (; why != NULL && why[n] != '\0' && n < sizeof g_error - 1; n++) {
+            g_error[n] = why[n];
+        }
+        g_error[n] = '\0';
+    }
+    for (unsigned int i = load.taken_count; i > 0; i--) {
+        dlclose(load.taken[i - 1]); /* not interposed: libdl's own */
+    }
+    g_error_pending = h == NULL;
+    return h;
+}
+
+/* The declared library a dlopen of file (without RTLD_NOLOAD) opens, or NULL. */
+__attribute__((noinline)) static const struct sl_library *dl_declared(const char *file, int mode)
+{
+    const char *volatile v = file;
+    const char *p = v;
+    if (p == NULL || (mode & RTLD_NOLOAD) != 0) {
+        return NULL;
+    }
+    const struct sl_entry *e = strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
+    return e != NULL ? sl_library_of(e) : NULL;
+}
+
+/* The name the real dlopen must get: for a registered path or alias its load path (a declared library) or
+ * /proc/self/fd/N, else file itself. */
+__attribute__((noinline)) static const char *dl_target(const char *file)
 {
     const char *volatile v = file;
     const char *p = v;
@@ -68,30 +133,39 @@ __attribute__((noinline)) static const char *dl_target(const char *file, int loa
         return p;
     }
     const struct sl_library *lib = sl_library_of(e);
-    if (lib == NULL) {
-        return e->target->proc_path;
-    }
-    if (load) {
-        const struct sl_library *path[SL_MAX_DEPTH];
-        load_needed(lib, path, 0);
-    }
-    return lib->load_path;
+    return lib != NULL ? lib->load_path : e->target->proc_path;
 }
 
 SL_EXPORT void *dlopen(const char *file, int mode)
 {
+    g_error_pending = 0;
+    const struct sl_library *lib = dl_declared(file, mode);
+    if (lib != NULL) {
+        return open_declared(lib, mode);
+    }
     dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
 #ifdef SNAPLOADER_BREAK_TAILCALL_FOR_TESTS
-    void *volatile h = real(dl_target(file, (mode & RTLD_NOLOAD) == 0), mode);
+    void *volatile h = real(dl_target(file), mode);
     return h;
 #else
-    return real(dl_target(file, (mode & RTLD_NOLOAD) == 0), mode);
+    return real(dl_target(file), mode);
 #endif
 }
 
 /* Another namespace would not reuse what this one loaded: no needed library is loaded for it. */
 SL_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
+    g_error_pending = 0;
     dlmopen_fn real = SL_REAL(dlmopen_fn, dlmopen);
-    return real(lmid, dl_target(file, 0), mode);
+    return real(lmid, dl_target(file), mode);
+}
+
+/* The reason of a failed open of a declared library, once, as glibc's dlerror gives its own; else glibc's. */
+SL_EXPORT char *dlerror(void)
+{
+    if (g_error_pending) {
+        g_error_pending = 0;
+        return g_error;
+    }
+    return SL_REAL(dlerror_fn, dlerror)();
 }

@@ -160,3 +160,35 @@ void t_dlopen_variants(void)
     void *var_sym = dlsym(h, "sl_var_value");
     CHECK(var_sym != NULL && dladdr(var_sym, &info) != 0 && strcmp(info.dli_fname, b_var_link) == 0);
 }
+
+void t_dlopen_failure_leaves_nothing(void)
+{
+    setup();
+    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
+    /* a's library cannot load (it also needs a library nothing provides); b's must still bind to b's libvar.so, not
+     * to the a/libvar.so loaded for the failed attempt, as from disk, where the failed load would leave nothing. */
+    char a_user[PATH_MAX], a_var[PATH_MAX], b_user[PATH_MAX], b_var[PATH_MAX];
+    pathf(a_user, "%s/task/a/libuser.so", g_root);
+    pathf(a_var, "%s/task/a/libvar.so", g_root);
+    pathf(b_user, "%s/task/b/libuser.so", g_root);
+    pathf(b_var, "%s/task/b/libvar.so", g_root);
+    register_fixture(a_user, "sl-a-user-missing", SL_FIXTURE_DIR "/libuser_missing.so");
+    register_fixture(a_var, "sl-a-var", SL_FIXTURE_DIR "/a/libvar.so");
+    register_fixture(b_user, "sl-b-user", SL_FIXTURE_DIR "/libuser.so");
+    register_fixture(b_var, "sl-b-var", SL_FIXTURE_DIR "/b/libvar.so");
+    const char *a_needs[] = {a_var};
+    const char *b_needs[] = {b_var};
+    CHECK(reglib(a_var, NULL, NULL, 0) == 0);
+    CHECK(reglib(a_user, NULL, a_needs, 1) == 0);
+    CHECK(reglib(b_var, NULL, NULL, 0) == 0);
+    CHECK(reglib(b_user, NULL, b_needs, 1) == 0);
+
+    CHECK(dlopen(a_user, RTLD_NOW) == NULL);
+    const char *why = dlerror();
+    CHECK(why != NULL && strstr(why, "libmissing.so") != NULL); /* the loader's own reason reaches the caller */
+    CHECK(dlopen(a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);         /* nothing of the failed attempt stays */
+    void *h = dlopen(b_user, RTLD_NOW);
+    CHECK(h != NULL);
+    int (*value)(void) = (int (*)(void))dlsym(h, "sl_user_value");
+    CHECK(value != NULL && value() == 20);
+}

@@ -135,6 +135,7 @@ void t_dlopen_registered(void);
 void t_dlopen_runpath_tailcall(void);
 void t_dlopen_needed_first(void);
 void t_dlopen_variants(void);
+void t_dlopen_failure_leaves_nothing(void);
 void t_directory(void);
 
 #endif

@@ -193,6 +193,7 @@ static const struct test_case k_tests[] = {
     {"dlopen_runpath_tailcall", t_dlopen_runpath_tailcall},
     {"dlopen_needed_first", t_dlopen_needed_first},
     {"dlopen_variants", t_dlopen_variants},
+    {"dlopen_failure_leaves_nothing", t_dlopen_failure_leaves_nothing},
     {"directory", t_directory},
     {"not_preloaded", t_not_preloaded},
 };

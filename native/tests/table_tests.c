@@ -7,7 +7,7 @@ static const char *const k_wrapped[] = {
     "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",
     "stat", "stat64", "lstat", "lstat64", "fstatat", "fstatat64", "statx",
     "access", "faccessat", "realpath", "__realpath_chk", "canonicalize_file_name", "readlink",
-    "dlopen", "dlmopen", "opendir",
+    "dlopen", "dlmopen", "dlerror", "opendir",
     "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_register_library",
     "snaploader_register_directory", "snaploader_freeze",
 };

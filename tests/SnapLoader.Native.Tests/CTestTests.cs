@@ -14,7 +14,7 @@ public sealed class CTestTests
         "stat_new_abi", "stat_old_abi", "statx", "access_family", "realpath_family", "readlink",
         "normalisation", "relative_cwd", "relative_dirfd", "long_cwd", "null_paths", "no_basename_fallback", "passthrough",
         "concurrency", "no_allocation", "child_process", "dlopen_registered", "dlopen_runpath_tailcall",
-        "dlopen_needed_first", "dlopen_variants", "directory", "not_preloaded",
+        "dlopen_needed_first", "dlopen_variants", "dlopen_failure_leaves_nothing", "directory", "not_preloaded",
     ];
 
     [TestMethod]
@@ -48,6 +48,7 @@ public sealed class CTestTests
     [DataRow("dlopen_runpath_tailcall")]
     [DataRow("dlopen_needed_first")]
     [DataRow("dlopen_variants")]
+    [DataRow("dlopen_failure_leaves_nothing")]
     [DataRow("directory")]
     [DataRow("not_preloaded")]
     public void CTestPasses(string name)

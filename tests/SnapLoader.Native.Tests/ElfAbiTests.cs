@@ -22,7 +22,7 @@ public sealed class ElfAbiTests
         "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",
         "stat", "stat64", "lstat", "lstat64", "fstatat", "fstatat64", "statx",
         "access", "faccessat", "realpath", "__realpath_chk", "canonicalize_file_name", "readlink",
-        "dlopen", "dlmopen", "opendir",
+        "dlopen", "dlmopen", "dlerror", "opendir",
     ];
 
     /// <summary>Every shipped .so: the build.sh output, and the test build the C tests ran against.</summary>
