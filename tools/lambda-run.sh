@@ -31,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Both tools are built on first use and when their sources change; one build at a time.
 build_tool() {
   local name=$1 dll="$here/$1/bin/Release/net10.0/$1.dll"
-  if [ ! -f "$dll" ] || [ -n "$(find "$here/$name" -newer "$dll" \( -name '*.cs' -o -name '*.csproj' -o -name bootstrap \) -not -path '*/obj/*' -not -path '*/bin/*')" ]; then
+  if [ ! -f "$dll" ] || [ -n "$(find "$here/$name" -newer "$dll" \( -name '*.cs' -o -name '*.csproj' -o -name bootstrap -o -name runtime-release \) -not -path '*/obj/*' -not -path '*/bin/*')" ]; then
     flock "$here/.build.lock" dotnet build "$here/$name/$name.csproj" -c Release -nologo -v:q >&2
   fi
 }

@@ -65,4 +65,4 @@ lambda_env=("${lambda_env[@]//\/var\/lang\/bin/$dotnet_root}")
 drop=()
 [ "$(id -u)" -ne 0 ] || drop=(setpriv --bounding-set=-all --inh-caps=-all)
 cd "$publish"
-exec "${drop[@]}" env -i "${lambda_env[@]}" "$runtime/bootstrap" "$handler"
+exec ${drop[@]+"${drop[@]}"} env -i "${lambda_env[@]}" "$runtime/bootstrap" "$handler"

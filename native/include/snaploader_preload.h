@@ -45,15 +45,16 @@ int snaploader_register_alias(const char *name, const char *original_path);
 
 /*
  * Declares the file registered at original_path a library. dlopen of that path (or of an alias of it) first
- * loads, depth first, the libraries of needed_paths (original paths of files registered before, declared
- * libraries themselves or not), then hands the real dlopen load_path: an absolute path to the same memory file
+ * loads, depth first, the libraries of needed_paths (original paths of files registered before; those not
+ * declared libraries themselves are left to the dynamic loader), then hands the real dlopen load_path: an absolute path to the same memory file
  * in a folder laid out like the original (a link), so that the library's $ORIGIN is that folder. load_path may
  * be NULL: /proc/self/fd/<fd> then, as for any registered file. The dynamic loader binds a DT_NEEDED name to an
  * object already loaded under that SONAME, so loading the needed libraries first is what makes them the ones
  * used, whatever the loader's own search would have found. dlmopen loads no needed library.
  * Errors: -EINVAL (a path as snaploader_register refuses it, a relative load_path, needed_count < 0 or
- * greater than 64), -ENAMETOOLONG, -ENOENT (original_path or a needed path not registered), -EEXIST (declared
- * before with another load path), -ENOSPC, -EBUSY (after snaploader_freeze).
+ * greater than 64), -ENAMETOOLONG, -ENOENT (original_path or a needed path not registered), -EISDIR (one of
+ * them is a registered folder), -EEXIST (declared before with another load path), -ENOSPC, -EBUSY (after
+ * snaploader_freeze).
  */
 int snaploader_register_library(const char *original_path, const char *load_path, const char *const *needed_paths,
                                 int needed_count);

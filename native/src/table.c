@@ -217,7 +217,14 @@ static int register_descriptor(const char *norm, long n, int fd, const struct st
             rc = -errno;
             goto out;
         }
-        g_null_fd = (int)null_fd;
+        /* Above the standard streams, like the memfd duplicates: code that closes and reopens 0-2 must not take it. */
+        long high = syscall(SYS_fcntl, (int)null_fd, F_DUPFD_CLOEXEC, 3);
+        syscall(SYS_close, (int)null_fd);
+        if (high < 0) {
+            rc = -errno;
+            goto out;
+        }
+        g_null_fd = (int)high;
     }
     unsigned long long h = fnv1a(norm, (size_t)n);
     struct sl_entry *e = slot_for(g_files, norm, (size_t)n, h);
@@ -317,6 +324,10 @@ static struct sl_entry *registered_file(const char *path, int *rc)
         *rc = -ENOENT;
         return NULL;
     }
+    if (e->directory) {
+        *rc = -EISDIR; /* a folder is neither a library nor something a library needs */
+        return NULL;
+    }
     return e;
 }
 
@@ -395,6 +406,10 @@ SL_EXPORT int snaploader_register_alias(const char *name, const char *original_p
     const struct sl_entry *file = sl_lookup_at(AT_FDCWD, path);
     if (file == NULL) {
         rc = -ENOENT;
+        goto out;
+    }
+    if (file->directory) {
+        rc = -EISDIR; /* aliases are names for dlopen */
         goto out;
     }
     unsigned long long h = fnv1a(alias, len);

@@ -47,6 +47,13 @@ void t_directory(void)
     CHECK(d != NULL);
     closedir(d);
     CHECK(((stat_fn)sym("stat"))(spelled, &st) == 0 && S_ISDIR(st.st_mode));
+    /* a folder is no library, need or alias target */
+    typedef int (*reglib_fn)(const char *, const char *, const char *const *, int);
+    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
+    CHECK(reglib(gone, NULL, NULL, 0) == -EISDIR);
+    const char *needs[] = {gone};
+    CHECK(reglib(g_path, NULL, needs, 1) == -EISDIR);
+    CHECK(sl_alias("libgone.so", gone) == -EISDIR);
     /* unmatched folders pass through */
     CHECK(((opendir_fn)sym("opendir"))(g_root) != NULL);
     char missing[PATH_MAX];

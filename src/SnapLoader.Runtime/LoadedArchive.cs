@@ -19,7 +19,7 @@ internal enum LibraryLoading
 /// </summary>
 internal sealed class LoadedArchive
 {
-    private IReadOnlyList<string> _folders = [];
+    private readonly List<string> _folders = [];
 
     private LoadedArchive(string basePath, string targetDirectory, IReadOnlyList<(MovedFile File, MemoryFile Memory)> files)
     {
@@ -60,8 +60,14 @@ internal sealed class LoadedArchive
                     registered.Add(archive.OriginalPath(file));
                 }
             }
-            archive._folders = MovedFolders.Register(basePath, targetDirectory, archive.Files.Select(f => f.File.RelativePath));
-            registered.AddRange(archive._folders);
+            try
+            {
+                MovedFolders.Register(basePath, targetDirectory, archive.Files.Select(f => f.File.RelativePath), archive._folders);
+            }
+            finally
+            {
+                registered.AddRange(archive._folders);
+            }
             LambdaLog.Info($"register: {archive.Files.Count} files under {basePath}", new Dictionary<string, object?>
             {
                 ["shim"] = PreloadShim.IsPreloaded,
@@ -145,9 +151,18 @@ internal sealed class LoadedArchive
         if (!SymlinkFarm.IsIntact(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory))))
         {
             SymlinkFarm.Create(TargetDirectory, Files.Select(f => (f.File.RelativePath, f.Memory)));
-            // The shim holds the folders that stood in for moved ones open; new ones took their place.
-            PreloadShim.UnregisterAll(_folders);
-            _folders = MovedFolders.Register(BasePath, TargetDirectory, Files.Select(f => f.File.RelativePath));
+            // The shim holds the folders that stood in for moved ones open; new ones took their place. After
+            // FreezeRegistrations the shim takes no change: the moved folders then still exist, but list nothing.
+            try
+            {
+                PreloadShim.UnregisterAll(_folders);
+                _folders.Clear();
+                MovedFolders.Register(BasePath, TargetDirectory, Files.Select(f => f.File.RelativePath), _folders);
+            }
+            catch (SnapLoaderException e)
+            {
+                LambdaLog.Warn($"after restore, the folders that stand in for moved ones could not be registered again: {e.Message}");
+            }
         }
     }
 

@@ -9,16 +9,16 @@ internal static class MovedFolders
 {
     /// <summary>
     /// Registers, for each folder of <paramref name="relativePaths"/> (and their parents) that is not on disk under
-    /// <paramref name="basePath"/>, its counterpart under <paramref name="targetDirectory"/>; returns the original
-    /// paths registered, for a rollback. Does nothing without the shim.
+    /// <paramref name="basePath"/>, its counterpart under <paramref name="targetDirectory"/>, adding each original path
+    /// to <paramref name="registered"/> as soon as it is registered, so that a rollback after a failure part way takes
+    /// back exactly those. Does nothing without the shim.
     /// </summary>
     /// <exception cref="SnapLoaderException">A counterpart folder cannot be opened, or the shim refused a folder.</exception>
-    public static IReadOnlyList<string> Register(string basePath, string targetDirectory, IEnumerable<string> relativePaths)
+    public static void Register(string basePath, string targetDirectory, IEnumerable<string> relativePaths, List<string> registered)
     {
-        var registered = new List<string>();
         if (!PreloadShim.IsPreloaded)
         {
-            return registered;
+            return;
         }
         var folders = relativePaths.SelectMany(Parents).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         foreach (var folder in folders)
@@ -45,7 +45,6 @@ internal static class MovedFolders
                 LibC.Close(fd);
             }
         }
-        return registered;
     }
 
     // "a/b/c.so" has the folders "a" and "a/b"; a file at the root has none.
