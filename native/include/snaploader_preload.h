@@ -68,6 +68,13 @@ int snaploader_register_library(const char *original_path, const char *load_path
 int snaploader_register_directory(const char *original_path, int dirfd);
 
 /*
+ * The shim's own descriptor of the file registered at original_path: the caller may close its memfd and use this
+ * one instead (it must not close it), so that a moved file holds one descriptor, not two. It refers to /dev/null
+ * once the path is unregistered. Errors: -EINVAL, -ENAMETOOLONG, -ENOENT (not registered), -EISDIR (a folder).
+ */
+int snaploader_descriptor(const char *original_path);
+
+/*
  * Takes back the registration of original_path, so that it answers from the disk again, as before: for a load that
  * fails after some of its files were registered. The shim's duplicate of the memory file is released (its
  * descriptor number then refers to /dev/null, so a lookup racing with this call reads an empty file, never another

@@ -467,6 +467,18 @@ out:
     return rc;
 }
 
+SL_EXPORT int snaploader_descriptor(const char *original_path)
+{
+    int rc = 0;
+    pthread_mutex_lock(&g_lock);
+    struct sl_entry *e = registered_file(original_path, &rc);
+    if (e != NULL) {
+        rc = e->fd;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
 SL_EXPORT int snaploader_freeze(void)
 {
     pthread_mutex_lock(&g_lock);

@@ -110,6 +110,7 @@ void t_register_rules(void);
 void t_alias_rules(void);
 void t_unregister(void);
 void t_unregister_without_descriptors(void);
+void t_descriptor(void);
 void t_freeze(void);
 void t_open_family(void);
 void t_fortify_open_family(void);

@@ -168,6 +168,7 @@ static const struct test_case k_tests[] = {
     {"alias_rules", t_alias_rules},
     {"unregister", t_unregister},
     {"unregister_without_descriptors", t_unregister_without_descriptors},
+    {"descriptor", t_descriptor},
     {"freeze", t_freeze},
     {"open_family", t_open_family},
     {"fortify_open_family", t_fortify_open_family},

@@ -9,7 +9,7 @@ static const char *const k_wrapped[] = {
     "access", "faccessat", "realpath", "__realpath_chk", "canonicalize_file_name", "readlink",
     "dlopen", "dlmopen", "dlerror", "opendir",
     "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_register_library",
-    "snaploader_register_directory", "snaploader_freeze",
+    "snaploader_register_directory", "snaploader_descriptor", "snaploader_freeze",
 };
 
 void t_preload_detected(void)
@@ -374,4 +374,23 @@ void t_unregister_without_descriptors(void)
     for (int i = 0; i < count; i++) {
         close(held[i]);
     }
+}
+
+void t_descriptor(void)
+{
+    setup();
+    typedef int (*desc_fn)(const char *);
+    desc_fn desc = (desc_fn)sym("snaploader_descriptor");
+    int fd = desc(g_path);
+    CHECK(fd >= 3);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0); /* its offset is the memfd's, shared with every duplicate */
+    check_fd_content(fd);              /* the shim's copy reads the registered content */
+    struct stat a, b;
+    CHECK(fstat(fd, &a) == 0 && stat(g_path, &b) == 0 && a.st_ino == b.st_ino);
+    char other[PATH_MAX];
+    pathf(other, "%s/task/none.so", g_root);
+    CHECK(desc(other) == -ENOENT);
+    CHECK(desc("relative") == -EINVAL);
+    CHECK(sl_unregister(g_path) == 0);
+    CHECK(desc(g_path) == -ENOENT);
 }

@@ -2,8 +2,8 @@ namespace SnapLoader.Runtime;
 
 /// <summary>
 /// Checks, before anything is fetched, that the files to load fit the process's limit of open descriptors
-/// (RLIMIT_NOFILE). Every memory file stays open for the life of the function, and with the preload shim every
-/// registered path (and moved folder) holds a duplicate too. A load that runs out partway fails registration with
+/// (RLIMIT_NOFILE). Every memory file stays open for the life of the function: with the preload shim, as the shim's
+/// duplicate for each registered path (and moved folder), which the runtime uses too; without it, as the runtime's own. A load that runs out partway fails registration with
 /// EMFILE, or worse, completes with too few descriptors left for the runtime itself, which then dies loading an assembly
 /// or opening the Runtime API's socket with no error a user can act on. Lambda's limit is 1,024 and cannot be raised.
 /// </summary>
@@ -38,18 +38,19 @@ internal static class DescriptorBudget
         {
             return;
         }
-        var duplicates = shim ? (long)paths + folders : 0;
-        var needed = memoryFiles + duplicates;
+        // With the shim, each registration holds a duplicate and the runtime then gives its own memory file's
+        // descriptor back, one at a time: the most held at once is one per path and folder, plus the one in hand.
+        var needed = shim ? Math.Max(memoryFiles, (long)paths + folders) + 1 : memoryFiles;
         var total = needed + openNow + ReserveDescriptors;
         if (total <= limit)
         {
             return;
         }
         var perFile = shim
-            ? $"{memoryFiles:N0} memory files x 2 (the runtime's descriptor and the preload shim's duplicate)" +
-              (duplicates > memoryFiles ? $" + {duplicates - memoryFiles:N0} (the shim's duplicates for identical files' further paths and for moved folders)" : "")
+            ? $"{paths:N0} paths x 1 (the preload shim's descriptor, which the runtime uses too)" +
+              (folders > 0 ? $" + {folders:N0} moved folders" : "") + " + 1 while one is registered"
             : $"{memoryFiles:N0} memory files x 1 (no preload shim)";
-        var fits = Math.Max(0, (limit - openNow - ReserveDescriptors) / (shim ? 2 : 1));
+        var fits = Math.Max(0, limit - openNow - ReserveDescriptors - (shim ? 1 + folders : 0));
         throw new SnapLoaderException(RuntimeErrorCodes.TooManyDescriptors,
             $"The {paths:N0} files to load from {archive} need {needed:N0} file descriptors ({perFile}); the process holds {openNow:N0} now and " +
             $"{ReserveDescriptors} are kept for the runtime's sockets, the S3 client and the function's own files: {total:N0}, but RLIMIT_NOFILE " +

@@ -51,15 +51,21 @@ internal sealed class LoadedArchive
         try
         {
             clock.Restart();
-            SymlinkFarm.Create(targetDirectory, archive.Files.Select(f => (f.File.RelativePath, f.Memory)));
             if (PreloadShim.IsPreloaded)
             {
                 foreach (var (file, memory) in archive.Files)
                 {
                     PreloadShim.Register(archive.OriginalPath(file), memory);
                     registered.Add(archive.OriginalPath(file));
+                    // The shim's duplicate serves the runtime too: one descriptor per moved file against Lambda's 1,024.
+                    if (!memory.IsBorrowed)
+                    {
+                        memory.UseBorrowedDescriptor(PreloadShim.Descriptor(archive.OriginalPath(file)));
+                    }
                 }
             }
+            // The links name the descriptors the files are held by now.
+            SymlinkFarm.Create(targetDirectory, archive.Files.Select(f => (f.File.RelativePath, f.Memory)));
             try
             {
                 MovedFolders.Register(basePath, targetDirectory, archive.Files.Select(f => f.File.RelativePath), archive._folders);

@@ -16,6 +16,7 @@ public sealed class MemoryFile : IDisposable
 
     private int _fd;
     private int _sealed;
+    private int _borrowed;
 
     private MemoryFile(int fd, string name, long length)
     {
@@ -175,14 +176,30 @@ public sealed class MemoryFile : IDisposable
         Volatile.Write(ref _sealed, 1);
     }
 
+    /// <summary>Whether the descriptor is another's, kept open by it (<see cref="UseBorrowedDescriptor"/>).</summary>
+    internal bool IsBorrowed => Volatile.Read(ref _borrowed) != 0;
+
     /// <summary>Closes the descriptor; the memory is freed once nothing else maps or holds the file.</summary>
     public void Dispose()
     {
         var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
+        if (fd >= 0 && Volatile.Read(ref _borrowed) == 0)
         {
             LibC.Close(fd);
         }
+    }
+
+    /// <summary>
+    /// Goes on with a descriptor of the same sealed file that something else keeps open
+    /// (the preload shim's), and closes this one's own: a moved file then holds one descriptor, not two, against
+    /// Lambda's fixed limit of 1,024. <see cref="Dispose"/> never closes a borrowed descriptor.
+    /// </summary>
+    internal void UseBorrowedDescriptor(int fd)
+    {
+        ObjectDisposedException.ThrowIf(Fd < 0, this);
+        var own = Interlocked.Exchange(ref _fd, fd);
+        Volatile.Write(ref _borrowed, 1);
+        LibC.Close(own);
     }
 
     /// <inheritdoc/>

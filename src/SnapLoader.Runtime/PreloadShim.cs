@@ -68,6 +68,15 @@ internal static unsafe class PreloadShim
         }
     }
 
+    /// <summary>The shim's own descriptor of the file registered at <paramref name="originalPath"/>; never to be closed.</summary>
+    public static int Descriptor(string originalPath)
+    {
+        var exports = s_exports.Value ?? throw new InvalidOperationException("The preload shim is not loaded.");
+        var result = WithUtf8(originalPath, path => exports.Descriptor(path));
+        ThrowOnError(result, $"get the preload shim's descriptor of '{originalPath}'");
+        return result;
+    }
+
     /// <summary>Registers <paramref name="originalPath"/> for the open directory <paramref name="directoryFd"/> (the shim keeps a duplicate).</summary>
     public static void RegisterDirectory(string originalPath, int directoryFd)
     {
@@ -163,6 +172,7 @@ internal static unsafe class PreloadShim
             || !NativeLibrary.TryGetExport(global, "snaploader_register_alias", out var alias)
             || !NativeLibrary.TryGetExport(global, "snaploader_register_library", out var library)
             || !NativeLibrary.TryGetExport(global, "snaploader_register_directory", out var directory)
+            || !NativeLibrary.TryGetExport(global, "snaploader_descriptor", out var descriptor)
             || !NativeLibrary.TryGetExport(global, "snaploader_unregister", out var unregister)
             || !NativeLibrary.TryGetExport(global, "snaploader_freeze", out var freeze))
         {
@@ -170,18 +180,19 @@ internal static unsafe class PreloadShim
         }
         return new Exports((delegate* unmanaged<byte*, int, int>)register, (delegate* unmanaged<byte*, byte*, int>)alias,
             (delegate* unmanaged<byte*, byte*, byte**, int, int>)library, (delegate* unmanaged<byte*, int, int>)directory,
-            (delegate* unmanaged<byte*, int>)unregister, (delegate* unmanaged<int>)freeze);
+            (delegate* unmanaged<byte*, int>)descriptor, (delegate* unmanaged<byte*, int>)unregister, (delegate* unmanaged<int>)freeze);
     }
 
     private sealed class Exports(
         delegate* unmanaged<byte*, int, int> register, delegate* unmanaged<byte*, byte*, int> registerAlias,
         delegate* unmanaged<byte*, byte*, byte**, int, int> registerLibrary, delegate* unmanaged<byte*, int, int> registerDirectory,
-        delegate* unmanaged<byte*, int> unregister, delegate* unmanaged<int> freeze)
+        delegate* unmanaged<byte*, int> descriptor, delegate* unmanaged<byte*, int> unregister, delegate* unmanaged<int> freeze)
     {
         public int Register(nint path, int fd) => register((byte*)path, fd);
         public int RegisterAlias(byte* name, byte* path) => registerAlias(name, path);
         public int RegisterLibrary(byte* path, byte* loadPath, byte** needed, int count) => registerLibrary(path, loadPath, needed, count);
         public int RegisterDirectory(nint path, int fd) => registerDirectory((byte*)path, fd);
+        public int Descriptor(nint path) => descriptor((byte*)path);
         public int Unregister(nint path) => unregister((byte*)path);
         public int Freeze() => freeze();
     }

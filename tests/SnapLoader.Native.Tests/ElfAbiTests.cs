@@ -16,7 +16,7 @@ public sealed class ElfAbiTests
     internal static readonly string[] ExpectedExports =
     [
         "snaploader_abi_version", "snaploader_register", "snaploader_register_alias", "snaploader_register_library",
-        "snaploader_register_directory", "snaploader_unregister", "snaploader_freeze",
+        "snaploader_register_directory", "snaploader_descriptor", "snaploader_unregister", "snaploader_freeze",
         "open", "open64", "openat", "openat64", "__open_2", "__open64_2", "__openat_2", "__openat64_2",
         "fopen", "fopen64", "freopen", "freopen64",
         "__xstat", "__xstat64", "__lxstat", "__lxstat64", "__fxstatat", "__fxstatat64",

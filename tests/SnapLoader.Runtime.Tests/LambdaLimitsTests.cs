@@ -16,8 +16,8 @@ public sealed class LambdaLimitsTests
     [TestMethod]
     public void FilesThatDoNotFitTheDescriptorLimitAreRefusedBeforeAnyMemoryFileExists()
     {
-        // 500 files need 1,000 descriptors with the shim: past 1,024 with what the process holds and the reserve.
-        var (manifest, env) = Prepare(DistinctFiles(500));
+        // 1,000 files need 1,001 descriptors with the shim: past 1,024 with what the process holds and the reserve.
+        var (manifest, env) = Prepare(DistinctFiles(1000));
 
         var result = RunLimited(manifest, env);
 
@@ -25,8 +25,8 @@ public sealed class LambdaLimitsTests
         var findings = StartTests.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.TooManyDescriptors, findings["errorCode"]!.GetValue<string>(), result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
-        StringAssert.Contains(message, "The 500 files to load");
-        StringAssert.Contains(message, "500 memory files x 2 (the runtime's descriptor and the preload shim's duplicate)");
+        StringAssert.Contains(message, "The 1,000 files to load");
+        StringAssert.Contains(message, "1,000 paths x 1 (the preload shim's descriptor, which the runtime uses too)");
         StringAssert.Contains(message, "allows 1,024 (soft limit)");
         StringAssert.Contains(message, "Lambda's limit of 1,024 descriptors is fixed");
         StringAssert.Contains(message, "SnapLoaderExclude");
@@ -38,8 +38,9 @@ public sealed class LambdaLimitsTests
     [TestMethod]
     public void FilesThatFitTheDescriptorLimitLoadUnderIt()
     {
-        // 400 files: 800 descriptors, with what a small process holds and the reserve still under 1,024.
-        var (manifest, env) = Prepare(DistinctFiles(400));
+        // 800 files: one descriptor each (the shim's, which the runtime uses too), with what a small process holds and
+        // the reserve still under 1,024; with two each, as before, they would not fit.
+        var (manifest, env) = Prepare(DistinctFiles(800));
 
         var result = RunLimited(manifest, env);
 
@@ -47,7 +48,7 @@ public sealed class LambdaLimitsTests
         var findings = StartTests.LastJson(result.Output);
         Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
         Assert.IsTrue(findings["readable"]!.GetValue<bool>(), "every file answers at its original path");
-        Assert.AreEqual(400, findings["memfdsOfFiles"]!.GetValue<int>());
+        Assert.AreEqual(800, findings["memfdsOfFiles"]!.GetValue<int>(), "one descriptor per moved file");
         var open = findings["openDescriptors"]!.GetValue<int>();
         Assert.IsTrue(open is >= 800 and <= 1024 - DescriptorBudget.ReserveDescriptors, $"{open} descriptors open after the load");
     }

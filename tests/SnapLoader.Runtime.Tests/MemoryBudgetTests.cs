@@ -146,17 +146,18 @@ public sealed class MemoryBudgetTests
     [TestMethod]
     public void TheDescriptorBudgetCountsFilesDuplicatesWhatIsOpenAndTheReserve()
     {
-        // 400 x 2 + 100 + 64 = 964: fits 1,024. 440 x 2 + 100 + 64 = 1,044: does not.
-        DescriptorBudget.Check("a.zip", 400, 400, 0, shim: true, softLimit: 1024, openNow: 100);
-        var error = Assert.ThrowsExactly<SnapLoaderException>(() => DescriptorBudget.Check("a.zip", 440, 440, 0, shim: true, softLimit: 1024, openNow: 100));
+        // With the shim one descriptor per path (the shim's, which the runtime uses too) and one in hand:
+        // 850 + 1 + 100 + 64 = 1,015 fits 1,024; 900 + 1 + 100 + 64 = 1,065 does not.
+        DescriptorBudget.Check("a.zip", 850, 850, 0, shim: true, softLimit: 1024, openNow: 100);
+        var error = Assert.ThrowsExactly<SnapLoaderException>(() => DescriptorBudget.Check("a.zip", 900, 900, 0, shim: true, softLimit: 1024, openNow: 100));
         Assert.AreEqual(RuntimeErrorCodes.TooManyDescriptors, error.Code);
-        StringAssert.Contains(error.Message, "need 880 file descriptors (440 memory files x 2");
+        StringAssert.Contains(error.Message, "need 901 file descriptors (900 paths x 1 (the preload shim's descriptor, which the runtime uses too) + 1 while one is registered)");
         StringAssert.Contains(error.Message, "holds 100 now and 64 are kept");
-        StringAssert.Contains(error.Message, "1,044, but RLIMIT_NOFILE allows 1,024 (soft limit), about 430 files");
-        // Without the shim one descriptor per memory file; identical files' further paths and moved folders only cost with it.
-        DescriptorBudget.Check("a.zip", 440, 440, 0, shim: false, softLimit: 1024, openNow: 100);
+        StringAssert.Contains(error.Message, "1,065, but RLIMIT_NOFILE allows 1,024 (soft limit), about 859 files");
+        // Without the shim one descriptor per memory file; with it, identical files' further paths and moved folders count too.
+        DescriptorBudget.Check("a.zip", 850, 850, 0, shim: false, softLimit: 1024, openNow: 100);
         StringAssert.Contains(Assert.ThrowsExactly<SnapLoaderException>(
-            () => DescriptorBudget.Check("a.zip", 420, 440, 3, shim: true, softLimit: 1024, openNow: 100)).Message, "+ 23 (the shim's duplicates");
+            () => DescriptorBudget.Check("a.zip", 850, 870, 3, shim: true, softLimit: 1024, openNow: 100)).Message, "+ 3 moved folders");
         DescriptorBudget.Check("a.zip", 5000, 5000, 0, shim: true, softLimit: null, openNow: 100); // unlimited: no check
         Assert.AreEqual(3, DescriptorBudget.Folders(["runtimes/linux-x64/native/a.so", "runtimes/linux-x64/native/b.so", "runtimes/c.txt", "top.bin"]));
     }
