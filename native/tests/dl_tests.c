@@ -116,21 +116,43 @@ void t_dlopen_needed_first(void)
     CHECK(dlopen(var, RTLD_NOW | RTLD_NOLOAD) != NULL); /* it came first */
 }
 
+/* The variant pair: a/ and b/ each hold a libuser.so and a libvar.so, both libvar.so with one SONAME. */
+struct variants {
+    char a_user[PATH_MAX], a_var[PATH_MAX], b_user[PATH_MAX], b_var[PATH_MAX];
+};
+
+/* Registers the four files; a's libuser.so comes from a_user_fixture. */
+static void register_variants(struct variants *v, const char *a_user_memfd, const char *a_user_fixture)
+{
+    pathf(v->a_user, "%s/task/a/libuser.so", g_root);
+    pathf(v->a_var, "%s/task/a/libvar.so", g_root);
+    pathf(v->b_user, "%s/task/b/libuser.so", g_root);
+    pathf(v->b_var, "%s/task/b/libvar.so", g_root);
+    register_fixture(v->a_user, a_user_memfd, a_user_fixture);
+    register_fixture(v->a_var, "sl-a-var", SL_FIXTURE_DIR "/a/libvar.so");
+    register_fixture(v->b_user, "sl-b-user", SL_FIXTURE_DIR "/libuser.so");
+    register_fixture(v->b_var, "sl-b-var", SL_FIXTURE_DIR "/b/libvar.so");
+}
+
+/* Declares each libuser.so to need its own folder's libvar.so; b's libvar.so loads from b_var_load (NULL: proc path). */
+static void declare_variants(const struct variants *v, const char *b_var_load)
+{
+    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
+    const char *a_needs[] = {v->a_var};
+    const char *b_needs[] = {v->b_var};
+    CHECK(reglib(v->a_var, NULL, NULL, 0) == 0);
+    CHECK(reglib(v->a_user, NULL, a_needs, 1) == 0);
+    CHECK(reglib(v->b_var, b_var_load, NULL, 0) == 0);
+    CHECK(reglib(v->b_user, NULL, b_needs, 1) == 0);
+}
+
 void t_dlopen_variants(void)
 {
     setup();
-    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
     /* Two folders ship the same two libraries; variant b's libuser.so must bind to b's libvar.so, and a's stays
      * unloaded, though both libvar.so have one SONAME. b's load path is a link in a folder of links. */
-    char a_user[PATH_MAX], a_var[PATH_MAX], b_user[PATH_MAX], b_var[PATH_MAX];
-    pathf(a_user, "%s/task/a/libuser.so", g_root);
-    pathf(a_var, "%s/task/a/libvar.so", g_root);
-    pathf(b_user, "%s/task/b/libuser.so", g_root);
-    pathf(b_var, "%s/task/b/libvar.so", g_root);
-    register_fixture(a_user, "sl-a-user", SL_FIXTURE_DIR "/libuser.so");
-    register_fixture(a_var, "sl-a-var", SL_FIXTURE_DIR "/a/libvar.so");
-    register_fixture(b_user, "sl-b-user", SL_FIXTURE_DIR "/libuser.so");
-    register_fixture(b_var, "sl-b-var", SL_FIXTURE_DIR "/b/libvar.so");
+    struct variants v;
+    register_variants(&v, "sl-a-user", SL_FIXTURE_DIR "/libuser.so");
     char links[PATH_MAX], b_var_link[PATH_MAX], target[64];
     pathf(links, "%s/links", g_root);
     CHECK(mkdir(links, 0700) == 0);
@@ -141,18 +163,13 @@ void t_dlopen_variants(void)
     CHECK(count_memfds("sl-b-var", &b_var_fd) >= 1);
     snprintf(target, sizeof target, "/proc/self/fd/%d", b_var_fd);
     CHECK(symlink(target, b_var_link) == 0);
-    const char *a_needs[] = {a_var};
-    const char *b_needs[] = {b_var};
-    CHECK(reglib(a_var, NULL, NULL, 0) == 0);
-    CHECK(reglib(a_user, NULL, a_needs, 1) == 0);
-    CHECK(reglib(b_var, b_var_link, NULL, 0) == 0);
-    CHECK(reglib(b_user, NULL, b_needs, 1) == 0);
+    declare_variants(&v, b_var_link);
 
-    void *h = dlopen(b_user, RTLD_NOW);
+    void *h = dlopen(v.b_user, RTLD_NOW);
     CHECK(h != NULL);
     int (*value)(void) = (int (*)(void))dlsym(h, "sl_user_value");
     CHECK(value != NULL && value() == 20);
-    CHECK(dlopen(a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    CHECK(dlopen(v.a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);
     CHECK(dlopen(b_var_link, RTLD_NOW | RTLD_NOLOAD) != NULL);
     /* the variant is mapped from the link's folder: its $ORIGIN is that folder */
     Dl_info info;
@@ -164,30 +181,17 @@ void t_dlopen_variants(void)
 void t_dlopen_failure_leaves_nothing(void)
 {
     setup();
-    reglib_fn reglib = (reglib_fn)sym("snaploader_register_library");
     /* a's library cannot load (it also needs a library nothing provides); b's must still bind to b's libvar.so, not
      * to the a/libvar.so loaded for the failed attempt, as from disk, where the failed load would leave nothing. */
-    char a_user[PATH_MAX], a_var[PATH_MAX], b_user[PATH_MAX], b_var[PATH_MAX];
-    pathf(a_user, "%s/task/a/libuser.so", g_root);
-    pathf(a_var, "%s/task/a/libvar.so", g_root);
-    pathf(b_user, "%s/task/b/libuser.so", g_root);
-    pathf(b_var, "%s/task/b/libvar.so", g_root);
-    register_fixture(a_user, "sl-a-user-missing", SL_FIXTURE_DIR "/libuser_missing.so");
-    register_fixture(a_var, "sl-a-var", SL_FIXTURE_DIR "/a/libvar.so");
-    register_fixture(b_user, "sl-b-user", SL_FIXTURE_DIR "/libuser.so");
-    register_fixture(b_var, "sl-b-var", SL_FIXTURE_DIR "/b/libvar.so");
-    const char *a_needs[] = {a_var};
-    const char *b_needs[] = {b_var};
-    CHECK(reglib(a_var, NULL, NULL, 0) == 0);
-    CHECK(reglib(a_user, NULL, a_needs, 1) == 0);
-    CHECK(reglib(b_var, NULL, NULL, 0) == 0);
-    CHECK(reglib(b_user, NULL, b_needs, 1) == 0);
+    struct variants v;
+    register_variants(&v, "sl-a-user-missing", SL_FIXTURE_DIR "/libuser_missing.so");
+    declare_variants(&v, NULL);
 
-    CHECK(dlopen(a_user, RTLD_NOW) == NULL);
+    CHECK(dlopen(v.a_user, RTLD_NOW) == NULL);
     const char *why = dlerror();
     CHECK(why != NULL && strstr(why, "libmissing.so") != NULL); /* the loader's own reason reaches the caller */
-    CHECK(dlopen(a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);         /* nothing of the failed attempt stays */
-    void *h = dlopen(b_user, RTLD_NOW);
+    CHECK(dlopen(v.a_var, RTLD_NOW | RTLD_NOLOAD) == NULL);         /* nothing of the failed attempt stays */
+    void *h = dlopen(v.b_user, RTLD_NOW);
     CHECK(h != NULL);
     int (*value)(void) = (int (*)(void))dlsym(h, "sl_user_value");
     CHECK(value != NULL && value() == 20);
