@@ -69,16 +69,17 @@ int snaploader_register_directory(const char *original_path, int dirfd);
 
 /*
  * The shim's own descriptor of the file registered at original_path: the caller may close its memfd and use this
- * one instead (it must not close it), so that a moved file holds one descriptor, not two. It refers to /dev/null
- * once the path is unregistered. Errors: -EINVAL, -ENAMETOOLONG, -ENOENT (not registered), -EISDIR (a folder).
+ * one instead (it must not close it), so that a moved file holds one descriptor, not two. snaploader_unregister
+ * closes it. Errors: -EINVAL, -ENAMETOOLONG, -ENOENT (not registered), -EISDIR (a folder).
  */
 int snaploader_descriptor(const char *original_path);
 
 /*
  * Takes back the registration of original_path, so that it answers from the disk again, as before: for a load that
- * fails after some of its files were registered. The shim's duplicate of the memory file is released (its
- * descriptor number then refers to /dev/null, so a lookup racing with this call reads an empty file, never another
- * one), and aliases of the path stop answering. The path may be registered again afterwards.
+ * fails after some of its files were registered. The shim's duplicate of the memory file is closed once no call
+ * that found the path is still using it (if such a call runs on for about 200 ms, /dev/null is put behind the
+ * descriptor number instead, so that it reads an empty file, never another one), and aliases of the path stop
+ * answering. The path may be registered again afterwards.
  * Errors: -EINVAL, -ENAMETOOLONG (as snaploader_register), -ENOENT (not registered), -EBUSY (after snaploader_freeze).
  */
 int snaploader_unregister(const char *original_path);

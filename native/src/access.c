@@ -15,7 +15,15 @@ static int access_entry(const struct sl_entry *e, int mode)
         sl_set_errno(EROFS);
         return -1;
     }
-    return (int)syscall(SYS_faccessat, AT_FDCWD, e->target->proc_path, mode);
+    if (!sl_use_begin(e)) {
+        sl_set_errno(ENOENT);
+        return -1;
+    }
+    int rc = (int)syscall(SYS_faccessat, AT_FDCWD, e->target->proc_path, mode);
+    int err = errno;
+    sl_use_end();
+    sl_set_errno(err);
+    return rc;
 }
 
 SL_EXPORT int access(const char *path, int mode)

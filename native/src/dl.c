@@ -1,7 +1,8 @@
 /*
  * dlopen, dlmopen. glibc's dlopen takes its caller from its return address and searches that object's
- * RUNPATH for a slash-less name, so each wrapper ends in a TAIL CALL: the real dlopen then returns straight
- * to our caller and sees it. That is why the wrapper has no addressable local of its own (GCC does not emit
+ * RUNPATH for a slash-less name, so for a name that is not registered each wrapper ends in a TAIL CALL: the real
+ * dlopen then returns straight to our caller and sees it. A registered name becomes an absolute path, for which no
+ * RUNPATH is searched: that call is made and returned from, so that the descriptor stays in use until it is done. That is why the wrapper has no addressable local of its own (GCC does not emit
  * a sibling call while a local's address may be used by the callee): the lookup, with its PATH_MAX buffers,
  * lives in a separate non-inlined function and returns a pointer to storage that outlives the call.
  *
@@ -14,6 +15,7 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 
@@ -82,8 +84,8 @@ static void load_needed(const struct sl_library *lib, struct sl_load *load, unsi
 
 /* dlopen of a declared library: its needs, then the library from its load path. The path is absolute, so no
  * caller's RUNPATH is involved and this need not be a tail call. When it fails, dlerror() still gives the dynamic
- * loader's own reason, as without SnapLoader. */
-__attribute__((noinline)) static void *open_declared(const struct sl_library *lib, int mode)
+ * loader's own reason, as without SnapLoader. Called with a use held, which covers every entry it loads. */
+static void *open_declared(const struct sl_library *lib, int mode)
 {
     dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
     struct sl_load load;
@@ -107,48 +109,56 @@ __attribute__((noinline)) static void *open_declared(const struct sl_library *li
     return h;
 }
 
-/* The declared library a dlopen of file (without RTLD_NOLOAD) opens, or NULL. */
-__attribute__((noinline)) static const struct sl_library *dl_declared(const char *file, int mode)
-{
-    const char *volatile v = file;
-    const char *p = v;
-    if (p == NULL || (mode & RTLD_NOLOAD) != 0) {
-        return NULL;
-    }
-    const struct sl_entry *e = strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
-    return e != NULL ? sl_library_of(e) : NULL;
-}
-
-/* The name the real dlopen must get: for a registered path or alias its load path (a declared library) or
- * /proc/self/fd/N, else file itself. */
-__attribute__((noinline)) static const char *dl_target(const char *file)
+/* The registered file or alias a dlopen of file names, or NULL. */
+__attribute__((noinline)) static const struct sl_entry *dl_entry(const char *file)
 {
     const char *volatile v = file;
     const char *p = v;
     if (p == NULL) {
         return NULL;
     }
-    const struct sl_entry *e = strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
-    if (e == NULL) {
-        return p;
+    return strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
+}
+
+/* dlopen, or dlmopen into lmid (other_namespace), of a registered file: a declared library with its needs first (not
+ * for RTLD_NOLOAD, nor into another namespace, which would not reuse what this one loaded), else its load path or
+ * /proc/self/fd/N. The path handed on is absolute: no caller's RUNPATH is involved, so this need not be a tail call,
+ * and it holds a use of the descriptors until the real function returns. A file taken back meanwhile is opened as
+ * named, from the disk. */
+__attribute__((noinline)) static void *open_registered(const struct sl_entry *e, const char *file, int mode, int other_namespace,
+                                                       Lmid_t lmid)
+{
+    if (!sl_use_begin(e)) {
+        return other_namespace ? SL_REAL(dlmopen_fn, dlmopen)(lmid, file, mode) : SL_REAL(dlopen_fn, dlopen)(file, mode);
     }
     const struct sl_library *lib = sl_library_of(e);
-    return lib != NULL ? lib->load_path : e->target->proc_path;
+    void *h;
+    if (other_namespace) {
+        h = SL_REAL(dlmopen_fn, dlmopen)(lmid, lib != NULL ? lib->load_path : e->target->proc_path, mode);
+    } else if (lib != NULL && (mode & RTLD_NOLOAD) == 0) {
+        h = open_declared(lib, mode);
+    } else {
+        h = SL_REAL(dlopen_fn, dlopen)(lib != NULL ? lib->load_path : e->target->proc_path, mode);
+    }
+    int saved = errno;
+    sl_use_end();
+    errno = saved;
+    return h;
 }
 
 SL_EXPORT void *dlopen(const char *file, int mode)
 {
     g_error_pending = 0;
-    const struct sl_library *lib = dl_declared(file, mode);
-    if (lib != NULL) {
-        return open_declared(lib, mode);
+    const struct sl_entry *e = dl_entry(file);
+    if (e != NULL) {
+        return open_registered(e, file, mode, 0, LM_ID_BASE);
     }
     dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
 #ifdef SNAPLOADER_BREAK_TAILCALL_FOR_TESTS
-    void *volatile h = real(dl_target(file), mode);
+    void *volatile h = real(file, mode);
     return h;
 #else
-    return real(dl_target(file), mode);
+    return real(file, mode);
 #endif
 }
 
@@ -156,8 +166,12 @@ SL_EXPORT void *dlopen(const char *file, int mode)
 SL_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
     g_error_pending = 0;
+    const struct sl_entry *e = dl_entry(file);
+    if (e != NULL) {
+        return open_registered(e, file, mode, 1, lmid);
+    }
     dlmopen_fn real = SL_REAL(dlmopen_fn, dlmopen);
-    return real(lmid, dl_target(file), mode);
+    return real(lmid, file, mode);
 }
 
 /* The reason of a failed open of a declared library, once, as glibc's dlerror gives its own; else glibc's. */

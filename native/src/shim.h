@@ -18,7 +18,7 @@
 struct sl_library;
 
 /* A registered file or directory (or, for an alias, the file it names). Fields are written once before
- * publication, except `removed` and the file behind `fd`, which snaploader_unregister changes, and `library`,
+ * publication, except `removed`, which snaploader_unregister sets before it closes `fd`, and `library`,
  * published once by snaploader_register_library. */
 struct sl_entry {
     const char *key;        /* published last (release store); NULL = free slot */
@@ -26,7 +26,7 @@ struct sl_entry {
     unsigned long long hash;
     int fd;                 /* the shim's own CLOEXEC duplicate of the memfd */
     const struct sl_entry *target; /* aliases: the file entry; files: themselves */
-    int removed;            /* files only; set (release) by snaploader_unregister, never cleared */
+    int removed;            /* files only; set by snaploader_unregister, never cleared */
     int directory;          /* registered by snaploader_register_directory: a path with a trailing slash matches */
     char proc_path[32];     /* "/proc/self/fd/<fd>", stable storage so dlopen can tail-call with it */
     const struct sl_library *library; /* files declared libraries: what dlopen loads first (acquire/release) */
@@ -50,6 +50,11 @@ SL_HIDDEN const struct sl_entry *sl_lookup_at(int dirfd, const char *path);
 SL_HIDDEN const struct sl_entry *sl_lookup_alias(const char *name);
 /* Whether a file entry still stands (not unregistered). */
 SL_HIDDEN int sl_is_live(const struct sl_entry *e);
+/* Holds a use of e's descriptor (and, inside dlopen, of every entry's): 0, and nothing held, when e was taken back.
+ * Every wrapper that hands a descriptor or /proc/self/fd path of an entry to the kernel or to the real function
+ * does so between sl_use_begin and sl_use_end. Lock-free. */
+SL_HIDDEN int sl_use_begin(const struct sl_entry *e);
+SL_HIDDEN void sl_use_end(void);
 /* The library declaration of a file entry, or NULL. */
 SL_HIDDEN const struct sl_library *sl_library_of(const struct sl_entry *e);
 

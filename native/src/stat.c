@@ -108,7 +108,15 @@ SL_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, s
     const struct sl_entry *e = lookup_at(dirfd, path, flags);
     if (e != NULL) {
         int f = AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE);
-        if (syscall(SYS_statx, e->target->fd, "", f, mask, buf) != 0) {
+        if (!sl_use_begin(e)) {
+            sl_set_errno(ENOENT);
+            return -1;
+        }
+        long rc = syscall(SYS_statx, e->target->fd, "", f, mask, buf);
+        int err = errno;
+        sl_use_end();
+        if (rc != 0) {
+            sl_set_errno(err);
             return -1;
         }
         buf->stx_mode &= (unsigned short)~(S_IWUSR | S_IWGRP | S_IWOTH);

@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef F_GET_SEALS
@@ -35,7 +37,9 @@ static size_t g_arena_used;
 static unsigned int g_file_count;   /* read with acquire: 0 makes every lookup a no-op */
 static unsigned int g_alias_count;
 static int g_frozen;
+static unsigned int g_live_count;   /* entries registered and not taken back; with none, /dev/null is closed too */
 static int g_null_fd = -1;          /* /dev/null, opened with the first registration: what unregister puts behind an fd */
+static unsigned long g_uses;        /* wrappers between sl_use_begin and sl_use_end */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Whether e (a file, or an alias through its file) still stands; acquire pairs with unregister's release. */
@@ -47,6 +51,42 @@ static int is_live(const struct sl_entry *e)
 int sl_is_live(const struct sl_entry *e)
 {
     return is_live(e);
+}
+
+/* A wrapper that uses an entry's descriptor holds a use across the system call (or the real dlopen) that takes it.
+ * The count and the removed mark are sequentially consistent: a use that saw the entry live was counted before
+ * snaploader_unregister marked it, so the unregister that waits for no use to remain cannot close the descriptor
+ * under it; a use counted later sees the mark. One count for all entries: uses are short, unregister is rare. */
+int sl_use_begin(const struct sl_entry *e)
+{
+    __atomic_add_fetch(&g_uses, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->target->removed, __ATOMIC_SEQ_CST)) {
+        __atomic_sub_fetch(&g_uses, 1, __ATOMIC_RELEASE);
+        return 0;
+    }
+    return 1;
+}
+
+void sl_use_end(void)
+{
+    __atomic_sub_fetch(&g_uses, 1, __ATOMIC_RELEASE);
+}
+
+/* Waits, at most about 200 ms, until no wrapper holds a use; 0 when some still do. Called with g_lock held. */
+static int wait_for_no_use(void)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (__atomic_load_n(&g_uses, __ATOMIC_SEQ_CST) == 0) {
+            return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > 200000000L) {
+            return 0;
+        }
+        sched_yield();
+    }
 }
 
 const struct sl_library *sl_library_of(const struct sl_entry *e)
@@ -261,6 +301,7 @@ static int register_descriptor(const char *norm, long n, int fd, const struct st
     format_proc_path(e->proc_path, e->fd);
     __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
     __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
+    g_live_count++;
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;
@@ -457,11 +498,20 @@ SL_EXPORT int snaploader_unregister(const char *original_path)
         rc = -ENOENT;
         goto out;
     }
-    /* A reader that found the entry just before may still open /proc/self/fd/<fd>. Closing the descriptor would
-     * let its number go to an unrelated file; putting /dev/null behind the same number (dup3 swaps atomically)
-     * frees the memory file and leaves such a reader an empty file, never someone else's. */
-    __atomic_store_n(&e->removed, 1, __ATOMIC_RELEASE);
-    rc = syscall(SYS_dup3, g_null_fd, e->fd, O_CLOEXEC) < 0 ? -errno : 0;
+    /* A wrapper that found the entry live just before may still be using its descriptor. Once the mark is set and no
+     * use remains, nothing will: the descriptor is closed, so a rollback leaves none behind. If uses do not drain
+     * (one that never returns), /dev/null goes behind the same number instead (dup3 swaps atomically): the memory
+     * file is freed and a late use reads an empty file, never another file that took the number. */
+    __atomic_store_n(&e->removed, 1, __ATOMIC_SEQ_CST);
+    if (wait_for_no_use()) {
+        syscall(SYS_close, e->fd);
+    } else if (syscall(SYS_dup3, g_null_fd, e->fd, O_CLOEXEC) < 0) {
+        rc = -errno;
+    }
+    if (--g_live_count == 0) {
+        syscall(SYS_close, g_null_fd);
+        g_null_fd = -1;
+    }
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;

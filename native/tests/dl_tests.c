@@ -3,7 +3,7 @@
 
 /* ---- dlopen */
 
-static int memfd_of_file(const char *name, const char *file)
+int memfd_of_file(const char *name, const char *file)
 {
     int src = open(file, O_RDONLY);
     CHECK(src >= 0);

@@ -99,6 +99,10 @@ void check_fd_content(int fd);
 void check_stat(const struct stat *st);
 /* Counts this process's memfds named name; *last_fd (if not NULL) gets the last one's number. */
 int count_memfds(const char *name, int *last_fd);
+/* Counts this process's open descriptors. */
+int count_open_fds(void);
+/* A sealed memfd holding a copy of file. */
+int memfd_of_file(const char *name, const char *file);
 int child_check(int argc, char **argv);
 /* Reads a stream opened on g_path and checks it holds g_content. */
 void check_stream(FILE *f);
@@ -110,6 +114,8 @@ void t_register_rules(void);
 void t_alias_rules(void);
 void t_unregister(void);
 void t_unregister_without_descriptors(void);
+void t_unregister_racing(void);
+void t_unregister_in_use(void);
 void t_descriptor(void);
 void t_freeze(void);
 void t_open_family(void);

@@ -125,6 +125,19 @@ void check_stat(const struct stat *st)
     CHECK((st->st_mode & 0222) == 0);
 }
 
+int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        n += de->d_name[0] != '.';
+    }
+    closedir(d);
+    return n - 1; /* the listing's own */
+}
+
 int count_memfds(const char *name, int *last_fd)
 {
     char want[64];
@@ -168,6 +181,8 @@ static const struct test_case k_tests[] = {
     {"alias_rules", t_alias_rules},
     {"unregister", t_unregister},
     {"unregister_without_descriptors", t_unregister_without_descriptors},
+    {"unregister_racing", t_unregister_racing},
+    {"unregister_in_use", t_unregister_in_use},
     {"descriptor", t_descriptor},
     {"freeze", t_freeze},
     {"open_family", t_open_family},

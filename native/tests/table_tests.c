@@ -122,18 +122,14 @@ void t_unregister(void)
     CHECK(sl_alias("lib-alias.so", g_path) == 0);
     int shim_fd = -1;
     CHECK(count_memfds("sl-test", &shim_fd) == 1); /* setup closed its own: only the shim's duplicate is left */
+    int open_before = count_open_fds();
 
     char spelled[PATH_MAX];
     pathf(spelled, "%s/task/./x/../lib.so", g_root);
     CHECK(sl_unregister(spelled) == 0);             /* matched after normalisation */
     CHECK(count_memfds("sl-test", NULL) == 0);      /* the memory file is released ... */
-    char target[PATH_MAX];
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", shim_fd);
-    ssize_t n = readlink(proc, target, sizeof target - 1);
-    CHECK(n > 0);
-    target[n] = '\0';
-    CHECK(strcmp(target, "/dev/null") == 0);        /* ... and its number refers to /dev/null, not to a later file */
+    CHECK_ERR(fcntl(shim_fd, F_GETFD), -1, EBADF);  /* ... with its descriptor */
+    CHECK(count_open_fds() == open_before - 2);     /* and, with nothing registered, the shim's /dev/null */
     CHECK_ERR(open(g_path, O_RDONLY), -1, ENOENT);  /* the path answers from the disk again */
     CHECK(stat(g_path, &(struct stat){0}) == -1);
     CHECK(dlopen("lib-alias.so", RTLD_NOW) == NULL); /* and so does its alias */
@@ -352,7 +348,10 @@ void t_child_process(void)
 void t_unregister_without_descriptors(void)
 {
     setup();
-    /* A load that ran out of descriptors must still take back what it registered. */
+    /* A load that ran out of descriptors must still take back what it registered, and leave none of them behind. */
+    int shim_fd = -1;
+    CHECK(count_memfds("sl-test", &shim_fd) == 1);
+    int open_before = count_open_fds();
     struct rlimit saved;
     CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
     int held[4096];
@@ -374,6 +373,104 @@ void t_unregister_without_descriptors(void)
     for (int i = 0; i < count; i++) {
         close(held[i]);
     }
+    CHECK_ERR(fcntl(shim_fd, F_GETFD), -1, EBADF);
+    CHECK(count_open_fds() == open_before - 2); /* the memory file's descriptor and /dev/null */
+}
+
+/* ---- unregister while other threads use the file */
+
+#define RACE_ROUNDS 200
+static char g_race_path[PATH_MAX];
+static int g_race_stop;
+
+/* Reads the registered path over and over: the registered byte 'R', or ENOENT once it is taken back; never the
+ * byte of a file that took its descriptor number later. */
+static void *race_reader(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&g_race_stop, __ATOMIC_ACQUIRE)) {
+        int fd = open(g_race_path, O_RDONLY);
+        if (fd < 0) {
+            CHECK(errno == ENOENT);
+            continue;
+        }
+        char b = 0;
+        CHECK(read(fd, &b, 1) == 1);
+        CHECK(b == 'R');
+        close(fd);
+        struct stat st;
+        if (stat(g_race_path, &st) == 0) {
+            CHECK(st.st_size == 1);
+        } else {
+            CHECK(errno == ENOENT);
+        }
+    }
+    return NULL;
+}
+
+void t_unregister_racing(void)
+{
+    setup();
+    pathf(g_race_path, "%s/task/race.bin", g_root);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK(pthread_create(&t[i], NULL, race_reader, NULL) == 0);
+    }
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        int fd = sealed_memfd("sl-race", "R", 1);
+        CHECK(sl_register(g_race_path, fd) == 0);
+        close(fd);
+        usleep(200);
+        CHECK(sl_unregister(g_race_path) == 0);
+        /* The freed numbers go to files of another content at once, as they would in a busy process. */
+        int other[4];
+        for (int i = 0; i < 4; i++) {
+            other[i] = sealed_memfd("sl-other", "X", 1);
+        }
+        usleep(100);
+        for (int i = 0; i < 4; i++) {
+            close(other[i]);
+        }
+    }
+    __atomic_store_n(&g_race_stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+    }
+    CHECK(count_memfds("sl-race", NULL) == 0);
+}
+
+/* ---- unregister while a use does not end: the descriptor is kept, on /dev/null */
+
+static void *slow_dlopen(void *path)
+{
+    return dlopen((const char *)path, RTLD_NOW); /* the library's constructor sleeps 600 ms */
+}
+
+void t_unregister_in_use(void)
+{
+    setup();
+    char p[PATH_MAX];
+    pathf(p, "%s/task/libslow.so", g_root);
+    int fd = memfd_of_file("sl-slow", SL_FIXTURE_DIR "/libslow.so");
+    CHECK(sl_register(p, fd) == 0);
+    close(fd);
+    int shim_fd = -1;
+    CHECK(count_memfds("sl-slow", &shim_fd) == 1);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, slow_dlopen, p) == 0);
+    usleep(200000); /* the dlopen is in the constructor now, holding its use of the descriptor */
+    CHECK(sl_unregister(p) == 0);
+    /* The use did not end within the wait: the number now refers to /dev/null, never to a later file. */
+    char target[PATH_MAX], proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", shim_fd);
+    ssize_t n = readlink(proc, target, sizeof target - 1);
+    CHECK(n > 0);
+    target[n] = '\0';
+    CHECK(strcmp(target, "/dev/null") == 0);
+    void *h = NULL;
+    CHECK(pthread_join(t, &h) == 0);
+    CHECK(h != NULL); /* the load that was under way completes, from the memory it had mapped */
+    CHECK_ERR(stat(p, &(struct stat){0}), -1, ENOENT);
 }
 
 void t_descriptor(void)

@@ -86,7 +86,7 @@ internal static unsafe class PreloadShim
     }
 
     /// <summary>
-    /// Takes back the registration of <paramref name="originalPath"/> (the shim releases its duplicate of the memory
+    /// Takes back the registration of <paramref name="originalPath"/> (the shim closes its duplicate of the memory
     /// file); for a load that fails after registering. Returns whether the path was registered.
     /// </summary>
     public static bool Unregister(string originalPath)
