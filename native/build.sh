@@ -20,7 +20,10 @@ esac
 cmake -S "$here" -B "$build" "${args[@]}" >/dev/null
 cmake --build "$build" --parallel >/dev/null
 mkdir -p "$outdir"
-cp "$build/libsnaploader_preload.so" "$outdir/libsnaploader_preload.so"
+# A new file renamed into place, never a copy over the old one: a process that has the old one mapped (a test's child
+# while another test run builds) would otherwise run the new bytes at the old addresses and crash.
+cp "$build/libsnaploader_preload.so" "$outdir/.libsnaploader_preload.so.$$"
+mv -f "$outdir/.libsnaploader_preload.so.$$" "$outdir/libsnaploader_preload.so"
 if [ "$run_tests" = "--test" ]; then
   ctest --test-dir "$build" --output-on-failure
 fi

@@ -95,13 +95,14 @@ internal sealed class LoadedArchive
         }
         catch
         {
-            // The links would point at descriptor numbers that are about to be reused, and the shim would keep answering
-            // for files that did not load: both go, so the paths answer from the disk again, as before the load.
+            // The shim would keep answering for files that did not load, and the links would point at descriptor
+            // numbers it is about to close: both go, the links first, so the paths answer from the disk again, as
+            // before the load, and no link ever names a number another file took.
             try
             {
                 NativeLibraries.Forget(libraries);
-                PreloadShim.UnregisterAll(registered);
                 SymlinkFarm.Remove(targetDirectory, archive.Files.Select(f => f.File.RelativePath));
+                PreloadShim.UnregisterAll(registered);
             }
             finally
             {
@@ -126,7 +127,7 @@ internal sealed class LoadedArchive
         var shared = loaded.Count - entries.Count;
         LambdaLog.Info($"download: {statistics.Ranges} ranged reads from {source.Description}", Fields(statistics.DownloadBytes, ms, statistics.DownloadBusy));
         LambdaLog.Info($"decode: {compressed} compressed and {entries.Count - compressed} stored files", Fields(statistics.DecodeBytes, ms, statistics.DecodeBusy));
-        LambdaLog.Info($"verify: {entries.Count} files ({(loaded.Any(f => f.Moved is null) ? "CRC-32" : "SHA-256 and CRC-32")})", Fields(statistics.VerifyBytes, ms, statistics.VerifyBusy));
+        LambdaLog.Info($"verify: {entries.Count} files ({(loaded.Any(f => f.Moved is null) ? "CRC-32" : "SHA-256")})", Fields(statistics.VerifyBytes, ms, statistics.VerifyBusy));
         LambdaLog.Info($"write: {entries.Count} sealed memory files{(shared > 0 ? $" for {loaded.Count} files (identical files share one)" : "")}",
             Fields(entries.Sum(f => f.Size), ms, statistics.WriteBusy));
 

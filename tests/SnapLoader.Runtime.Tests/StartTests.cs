@@ -131,6 +131,7 @@ public sealed class StartTests
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "libbroken.so");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
+        Assert.AreEqual(0, findings["devNullAdded"]!.GetValue<int>(), "the shim's duplicates are closed, not left on /dev/null, and so is its /dev/null");
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
     }
 

@@ -20,6 +20,7 @@ var manifest = new SnapLoaderManifest(
     "linux-x64", files);
 
 var findings = new Dictionary<string, object?>();
+var devNullBefore = CountDevNull();
 try
 {
     SnapLoaderRuntime.Start(manifest);
@@ -29,6 +30,8 @@ catch (SnapLoaderException e)
     findings["errorCode"] = e.Code;
     findings["errorMessage"] = e.Message;
     findings["memfds"] = CountMemfds(files);
+    // What a rollback could leave behind besides memory files: the shim's /dev/null, or a number put on it.
+    findings["devNullAdded"] = CountDevNull() - devNullBefore;
     findings["stillRegistered"] = files.Count(f => File.Exists(Path.Combine(SnapLoaderRuntime.BasePath, f.RelativePath)));
     Console.WriteLine(JsonSerializer.Serialize(findings));
     return 3;
@@ -148,3 +151,16 @@ static string LoadFailure(Func<nint> load)
         return e.Message;
     }
 }
+
+// Descriptors of this process open on /dev/null.
+static int CountDevNull() => Directory.GetFileSystemEntries("/proc/self/fd").Count(fd =>
+{
+    try
+    {
+        return new FileInfo(fd).LinkTarget == "/dev/null";
+    }
+    catch (IOException)
+    {
+        return false; // the listing's own descriptor, closed by now
+    }
+});
