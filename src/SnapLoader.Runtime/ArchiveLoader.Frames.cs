@@ -15,11 +15,11 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static Task LoadFramesAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, IReadOnlyList<ZstdFrame> frames, MemoryFile file, SemaphoreSlim slots,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+        ZstdDecoders zstd, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var ranges = frames.Select(f => (f.DecompressedOffset, f.DecompressedOffset + f.DecompressedSize)).ToArray();
         return FillAndHashAsync(file, ranges,
-            (i, token) => DecodeFrameAsync(source, directory, item, dataOffset, frames[i], file, slots, statistics, token),
+            (i, token) => DecodeFrameAsync(source, directory, item, dataOffset, frames[i], file, slots, zstd, statistics, token),
             sha, crc, statistics, cancellationToken);
     }
 
@@ -29,7 +29,7 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static async Task DecodeFrameAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, ZstdFrame frame, MemoryFile file, SemaphoreSlim slots,
-        LoadStatistics statistics, CancellationToken cancellationToken)
+        ZstdDecoders zstd, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var declaredBy = $"frame at {frame.DecompressedOffset:N0} of its seek table";
@@ -41,7 +41,7 @@ internal static partial class ArchiveLoader
             await using var range = await source.OpenRangeAsync(dataOffset + frame.CompressedOffset, frame.CompressedSize, cancellationToken).ConfigureAwait(false);
             var compressed = new TimedReadStream(range);
             var opened = Stopwatch.GetTimestamp();
-            using var decoder = new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
+            using var decoder = zstd.Create(compressed);
             long decoded = 0, decodeTicks = 0, writeTicks = 0;
             while (true)
             {

@@ -14,7 +14,7 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static Task LoadStoredAsync(
         IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+        IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var rangeCount = (int)((entry.Size + options.RangeSize - 1) / options.RangeSize);
         var ranges = Enumerable.Range(0, rangeCount)

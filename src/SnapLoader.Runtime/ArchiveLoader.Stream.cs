@@ -15,15 +15,15 @@ internal static partial class ArchiveLoader
     /// further than one chunk past the limit, and nothing past it is written).
     /// </summary>
     private static async Task LoadCompressedAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, ZstdDecoders? zstd,
+        LoaderOptions options, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var declaredBy = DeclaredBy(item);
         await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
         Stream decoder = entry.Method == MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
-            : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
+            : zstd!.Create(compressed);
         var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);
         try
         {

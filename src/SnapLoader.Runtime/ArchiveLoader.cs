@@ -83,6 +83,11 @@ internal static partial class ArchiveLoader
         using var slots = new SemaphoreSlim(options.Parallelism, options.Parallelism);
         // Sized as the memory check counted it: no larger than the largest compressed entry needs.
         var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, options));
+        // Disposed last, once every worker is done with its decoders.
+        using var zstd = entries.Any(e => e.Method == MethodZstd) ? ZstdDecoders.Open() : null;
+        statistics.ZstdDecoder = zstd?.Description;
+        // The largest entries first, so that the last to finish is a small one and every core stays busy to the end.
+        var start = Enumerable.Range(0, plan.Count).OrderByDescending(i => plan[i].Entry.CompressedSize).ToArray();
         try
         {
             for (var i = 0; i < plan.Count; i++)
@@ -98,12 +103,13 @@ internal static partial class ArchiveLoader
             {
                 workers.Add(Task.Run(async () =>
                 {
-                    int index;
-                    while ((index = Interlocked.Increment(ref next)) < plan.Count && !failure.IsCancellationRequested)
+                    int taken;
+                    while ((taken = Interlocked.Increment(ref next)) < plan.Count && !failure.IsCancellationRequested)
                     {
+                        var index = start[taken];
                         try
                         {
-                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, options, statistics, failure.Token).ConfigureAwait(false);
+                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, zstd, options, statistics, failure.Token).ConfigureAwait(false);
                         }
                         catch (Exception e)
                         {
@@ -267,12 +273,14 @@ internal static partial class ArchiveLoader
     /// it), seals it, and returns its SHA-256 when there is one to check.
     /// </summary>
     private static async Task<string?> LoadEntryAsync(
-        IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, LoaderOptions options, LoadStatistics statistics, CancellationToken cancellationToken)
+        IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, ZstdDecoders? zstd,
+        LoaderOptions options, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var dataOffset = await directory.GetDataOffsetAsync(source, entry, cancellationToken).ConfigureAwait(false);
+        // The manifest's SHA-256 proves the content; the CRC-32 is the only check a user's own archive has.
         using var sha = item.HasManifest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
-        var crc = new Crc32();
+        var crc = sha is null ? new Crc32() : null;
 
         if (entry.Method == MethodStored)
         {
@@ -280,14 +288,13 @@ internal static partial class ArchiveLoader
         }
         else if (entry.Method == MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, DeclaredBy(item), cancellationToken).ConfigureAwait(false) is { } frames)
         {
-            await LoadFramesAsync(source, directory, item, dataOffset, frames, file, slots, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
+            await LoadFramesAsync(source, directory, item, dataOffset, frames, file, slots, zstd!, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
+            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, zstd, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
 
-        var actualCrc = crc.GetCurrentHashAsUInt32();
         string? actualSha = null;
         if (sha is not null)
         {
@@ -304,8 +311,7 @@ internal static partial class ArchiveLoader
                 }
             }
         }
-        // With a manifest the SHA-256 already proves the content; the CRC is still checked so a damaged directory record is named as such.
-        if (actualCrc != entry.Crc32)
+        if (crc is not null && crc.GetCurrentHashAsUInt32() is var actualCrc && actualCrc != entry.Crc32)
         {
             throw RuntimeErrors.CrcMismatch(directory.Archive, entry.Name, entry.Crc32, actualCrc);
         }
@@ -319,7 +325,7 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static async Task FillAndHashAsync(
         MemoryFile file, IReadOnlyList<(long Start, long End)> ranges, Func<int, CancellationToken, Task> fill,
-        IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+        IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var fills = new Task[ranges.Count];
@@ -364,7 +370,7 @@ internal static partial class ArchiveLoader
         item.HasManifest ? "the manifest (and the central directory)" : "its central directory record";
 
     /// <summary>Hashes bytes [<paramref name="start"/>, <paramref name="end"/>) of the file as written.</summary>
-    private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics)
+    private static void HashBack(MemoryFile file, long start, long end, byte[] buffer, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics)
     {
         var started = Stopwatch.GetTimestamp();
         for (var at = start; at < end;)
@@ -372,7 +378,7 @@ internal static partial class ArchiveLoader
             var chunk = buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - at));
             file.Read(at, chunk);
             sha?.AppendData(chunk);
-            crc.Append(chunk);
+            crc?.Append(chunk);
             at += chunk.Length;
         }
         // Reading the bytes back from the memory file is part of verifying them.

@@ -8,7 +8,7 @@ namespace SnapLoader.Runtime;
 
 /// <summary>
 /// Hashes decoded chunks and writes them into the entry's memory file on a second thread, so that one large entry
-/// uses two cores: the decoder's, and this one's for SHA-256, CRC-32 and pwrite (on the measuring machine zstd decodes
+/// uses two cores: the decoder's, and this one's for SHA-256 (or, without a manifest, CRC-32) and pwrite (on the measuring machine zstd decodes
 /// about 1.7 GB/s and SHA-256 runs about 2 GB/s, so doing both on one thread would nearly halve the rate). At most
 /// <see cref="Capacity"/> chunks wait, each a pooled buffer that goes back to the pool once written.
 /// </summary>
@@ -24,12 +24,12 @@ internal sealed class DecodedChunkSink : IAsyncDisposable
     });
     private readonly MemoryFile _file;
     private readonly IncrementalHash? _sha;
-    private readonly Crc32 _crc;
+    private readonly Crc32? _crc;
     private readonly LoadStatistics _statistics;
     private readonly CancellationTokenSource _stop;
     private readonly Task _consumer;
 
-    public DecodedChunkSink(MemoryFile file, IncrementalHash? sha, Crc32 crc, LoadStatistics statistics, CancellationToken cancellationToken)
+    public DecodedChunkSink(MemoryFile file, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         _statistics = statistics;
         _file = file;
@@ -116,7 +116,7 @@ internal sealed class DecodedChunkSink : IAsyncDisposable
         var data = chunk.Buffer.AsSpan(0, chunk.Length);
         var started = Stopwatch.GetTimestamp();
         _sha?.AppendData(data);
-        _crc.Append(data);
+        _crc?.Append(data);
         var hashed = Stopwatch.GetTimestamp();
         _file.Write(chunk.Offset, data);
         _statistics.AddVerify(data.Length, hashed - started);

@@ -20,6 +20,9 @@ internal sealed class LoadStatistics
     private long _verifyTicks;
     private long _writeTicks;
 
+    /// <summary>Which zstd decoder the load used (<see cref="ZstdDecoders.Description"/>); null when it had no zstd entry.</summary>
+    public string? ZstdDecoder { get; set; }
+
     /// <summary>Compressed (or stored) bytes read from the source, in ranged reads.</summary>
     public long DownloadBytes => Volatile.Read(ref _downloadBytes);
 

@@ -128,16 +128,26 @@ public sealed class BadArchiveTests
     [TestMethod]
     [DataRow(ArchiveCompression.Stored)]
     [DataRow(ArchiveCompression.Zstd)]
-    public async Task ADamagedCrcIsNamedEvenWhenTheSha256Matches(ArchiveCompression compression)
+    public async Task WithAManifestTheSha256AloneProvesTheContentAndACrcFieldIsNotChecked(ArchiveCompression compression)
     {
-        // The content is intact (its SHA-256 matches the manifest), its directory record is not: the archive is
-        // damaged and is refused, with the code that says where.
+        // The content is intact (its SHA-256 matches the manifest), its CRC field is not. With a manifest the CRC-32 is
+        // not computed at all (the SHA-256 is the stronger check of the same bytes), so the load succeeds; the same
+        // archive without a manifest is refused, with the code that names the CRC-32.
         var (archive, files) = PackCompressible(compression, 100_000);
         var bytes = File.ReadAllBytes(archive);
         ZipBytes.DamageCrc(bytes, "data/file.bin");
         File.WriteAllBytes(archive, bytes);
 
-        var error = await LoadFailsAsync(archive, files);
+        await using (var source = LocalFileArchiveSource.Open(archive))
+        {
+            var loaded = await ArchiveLoader.LoadAsync(source, files, null, s_smallRanges, CancellationToken.None);
+            Assert.AreEqual(files[0].Sha256, loaded.Single().Sha256);
+            foreach (var file in loaded)
+            {
+                file.File.Dispose();
+            }
+        }
+        var error = await LoadFailsAsync(archive, null);
 
         Assert.AreEqual(RuntimeErrorCodes.CrcMismatch, error.Code, error.Message);
         StringAssert.Contains(error.Message, "'data/file.bin'");
