@@ -8,10 +8,11 @@ namespace SnapLoader.Benchmarks.Load.Methods;
 internal abstract class LoadMethod
 {
     /// <summary>Every method, in the order of the table and the chart.</summary>
-    public static readonly IReadOnlyList<string> Ids = ["network-floor", "memory-floor", "snaploader", "snaploader-dlopen", "whole-object", "tmp"];
+    public static readonly IReadOnlyList<string> Ids = ["work-floor", "network-floor", "memory-floor", "snaploader", "snaploader-dlopen", "whole-object", "tmp"];
 
     public static LoadMethod Create(string id, BenchmarkArchive archive, SourceKind source) => id switch
     {
+        "work-floor" => new WorkFloor(archive),
         "network-floor" => new NetworkFloor(archive, source),
         "memory-floor" => new MemoryFloor(archive),
         "snaploader" => new SnapLoaderLoad(archive, source, loadLibraries: false),
@@ -24,6 +25,7 @@ internal abstract class LoadMethod
     /// <summary>The method's name in the table and the chart.</summary>
     public static string Label(string id) => id switch
     {
+        "work-floor" => "0. Work floor",
         "network-floor" => "1. Network floor",
         "memory-floor" => "2. Memory floor",
         "snaploader" => "3. SnapLoader",
