@@ -15,6 +15,12 @@ internal sealed class LoaderOptions
     public const int MaximumRangeSize = 64 << 20;
     public const int DefaultRangeSize = 16 << 20;
 
+    /// <summary>
+    /// The first range of an entry decoded from one stream: 2 MiB arrive in about 25 ms at S3's 85 MB/s per connection,
+    /// a whole range in about 0.2 s, and the decoder waits for its first range.
+    /// </summary>
+    internal const int FirstRangeSize = 2 << 20;
+
     /// <summary>The buffer each worker copies, decodes and hashes through.</summary>
     internal const int ChunkSize = 1 << 20;
 

@@ -43,7 +43,8 @@ internal static class MemoryBudget
         foreach (var entry in entries)
         {
             var decodeChunks = Math.Min(4, 1 + Chunks(entry.Size, chunk));
-            var ranges = Chunks(entry.CompressedSize, rangeBuffer);
+            // One more for the small first range of an entry decoded from one stream.
+            var ranges = Chunks(entry.CompressedSize, rangeBuffer) + (entry.CompressedSize > LoaderOptions.FirstRangeSize ? 1 : 0);
             switch (entry.Method)
             {
                 case ArchiveLoader.MethodStored:

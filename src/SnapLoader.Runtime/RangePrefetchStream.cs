@@ -27,7 +27,7 @@ internal sealed class RangePrefetchStream : Stream
     private readonly RangeBufferPool _buffers;
     private readonly LoadStatistics _statistics;
     private readonly CancellationTokenSource _cancel;
-    private readonly Queue<Task<byte[]>> _pending = new();
+    private readonly Queue<(Task<byte[]> Fetch, int Length)> _pending = new();
     private long _nextFetch;
     private Task _previousAcquired = Task.CompletedTask;
     private long _position;
@@ -82,7 +82,7 @@ internal sealed class RangePrefetchStream : Stream
             TopUp();
             // Awaited before it leaves the queue: if it fails, it has released its own buffer and slot, and DisposeAsync
             // still sees it. The fetch observes the loader's token, so cancellation needs no second token here.
-            var fetch = _pending.Peek();
+            var (fetch, length) = _pending.Peek();
             var waiting = fetch.IsCompleted ? 0 : Stopwatch.GetTimestamp();
             var fetched = await fetch.ConfigureAwait(false);
             if (waiting != 0)
@@ -91,7 +91,7 @@ internal sealed class RangePrefetchStream : Stream
             }
             _ = _pending.Dequeue();
             _current = fetched;
-            _currentLength = (int)Math.Min(_rangeSize, _length - _position);
+            _currentLength = length;
             _currentOffset = 0;
             TopUp();
         }
@@ -112,8 +112,9 @@ internal sealed class RangePrefetchStream : Stream
         ReleaseCurrent();
         _cancel.Cancel();
         // Every fetch still running must finish (or fail) before its buffer and slot are given back.
-        while (_pending.TryDequeue(out var fetch))
+        while (_pending.TryDequeue(out var pending))
         {
+            var fetch = pending.Fetch;
             try
             {
                 var buffer = await fetch.ConfigureAwait(false);
@@ -159,11 +160,13 @@ internal sealed class RangePrefetchStream : Stream
         while (_nextFetch < _length && _pending.Count + (_current is null ? 0 : 1) < _depth)
         {
             var offset = _nextFetch;
-            var length = (int)Math.Min(_rangeSize, _length - offset);
+            // A small first range, so that decoding starts after its first megabytes arrive rather than a whole range.
+            var size = offset == 0 ? Math.Min(_rangeSize, LoaderOptions.FirstRangeSize) : _rangeSize;
+            var length = (int)Math.Min(size, _length - offset);
             _nextFetch += length;
             // Each fetch waits for a slot only once the fetch before it has one: that keeps this entry's slots in range order.
             var acquired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _pending.Enqueue(FetchAsync(_previousAcquired, acquired, _start + offset, length, _cancel.Token));
+            _pending.Enqueue((FetchAsync(_previousAcquired, acquired, _start + offset, length, _cancel.Token), length));
             _previousAcquired = acquired.Task;
         }
     }
