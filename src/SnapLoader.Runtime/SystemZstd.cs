@@ -4,9 +4,11 @@ namespace SnapLoader.Runtime;
 
 /// <summary>
 /// The system's libzstd (<c>libzstd.so.1</c>; Amazon Linux 2023, which Lambda's dotnet10 runtime runs on, ships
-/// zstd 1.5.5), bound by its streaming API. Written by hand because no served package binds the system's libzstd:
+/// zstd 1.5.5), bound by its streaming API. Written by hand because no served package binds the system's copy:
 /// ZstdSharp.Port is a managed port, whose decode loop runs as unoptimised JIT code for much of a cold start (about
-/// half the native rate measured in a fresh process), and the packages that wrap native zstd ship their own copy.
+/// half the native rate measured in a fresh process); ZstdNet binds <c>[DllImport("libzstd")]</c> to the copy it ships
+/// (libzstd 1.5.7, SONAME <c>libzstd.so.1</c>), which would add that library to every deployment, and a library bound by
+/// DllImport can be neither chosen at run time nor unloaded after the load.
 /// </summary>
 /// <remarks>
 /// One instance per load, disposed when the load ends: the library is unloaded again if nothing else holds it, so that a
