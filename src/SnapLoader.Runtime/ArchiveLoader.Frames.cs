@@ -43,26 +43,38 @@ internal static partial class ArchiveLoader
             var opened = Stopwatch.GetTimestamp();
             using var decoder = zstd.Create(compressed);
             long decoded = 0, decodeTicks = 0, writeTicks = 0;
-            while (true)
+            var ended = false;
+            while (!ended)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (decoding, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.ReadTicks);
+                // A whole chunk per write: a decoder fed by a socket hands out a few kilobytes per read, and a pwrite
+                // each would cost a system call per few kilobytes.
+                var filled = 0;
                 // One byte more than the frame may hold, so a frame that decodes to more is caught without writing past it.
                 var want = (int)Math.Min(chunk.Length, frame.DecompressedSize - decoded + 1);
-                var read = await ReadDecodedAsync(decoder, chunk.AsMemory(0, want), directory, entry, frame.DecompressedOffset + decoded, cancellationToken).ConfigureAwait(false);
-                decodeTicks += Stopwatch.GetTimestamp() - decoding - (compressed.ReadTicks - waitedBefore);
-                if (read == 0)
+                while (filled < want)
                 {
-                    break;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (decoding, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.ReadTicks);
+                    var read = await ReadDecodedAsync(decoder, chunk.AsMemory(filled, want - filled), directory, entry, frame.DecompressedOffset + decoded + filled, cancellationToken).ConfigureAwait(false);
+                    decodeTicks += Stopwatch.GetTimestamp() - decoding - (compressed.ReadTicks - waitedBefore);
+                    if (read == 0)
+                    {
+                        ended = true;
+                        break;
+                    }
+                    filled += read;
                 }
-                if (decoded + read > frame.DecompressedSize)
+                if (decoded + filled > frame.DecompressedSize)
                 {
                     throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, frame.DecompressedSize, declaredBy);
                 }
-                var writing = Stopwatch.GetTimestamp();
-                file.Write(frame.DecompressedOffset + decoded, chunk.AsSpan(0, read));
-                writeTicks += Stopwatch.GetTimestamp() - writing;
-                decoded += read;
+                if (filled > 0)
+                {
+                    var writing = Stopwatch.GetTimestamp();
+                    file.Write(frame.DecompressedOffset + decoded, chunk.AsSpan(0, filled));
+                    writeTicks += Stopwatch.GetTimestamp() - writing;
+                    decoded += filled;
+                }
             }
             if (decoded != frame.DecompressedSize)
             {

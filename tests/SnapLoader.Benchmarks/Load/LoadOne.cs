@@ -24,11 +24,13 @@ internal static class LoadOne
         method.Prepare();
 
         var probe = MemoryProbe.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await method.RunAsync().ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         probe.Stop();
-        var measurement = new Measurement(seconds, MemoryProbe.PeakRss(), probe.PeakAnonShmem, probe.Samples);
+        var measurement = new Measurement(seconds, MemoryProbe.PeakRss(), probe.PeakAnonShmem, probe.Samples, cpu.TotalSeconds);
 
         method.CleanUp();
         Console.WriteLine(measurement.ToLine());

@@ -32,13 +32,13 @@ internal static class LoadReport
         }
         text.AppendLine();
 
-        text.AppendLine("| Payload | Source | Method | Time (s) | Fastest-slowest (s) | Peak RSS (MiB) | Peak anon + memfd (MiB) | Beyond payload (MiB) |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Payload | Source | Method | Time (s) | Fastest-slowest (s) | CPU (s) | Peak RSS (MiB) | Peak anon + memfd (MiB) | Beyond payload (MiB) |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             // The floors hold extra copies on purpose, and /tmp's files sit in the page cache, which this does not count.
             var beyond = IsFloor(r.Method) || r.Method == "tmp" ? "-" : Invariant($"{r.MedianBeyondPayload / MiB:F0}");
-            text.AppendLine(Invariant($"| {r.Archive.PayloadId} | {r.Source.Label()} | {LoadMethod.Label(r.Method)} | {r.MedianSeconds:F2} | {r.MinSeconds:F2}-{r.MaxSeconds:F2} | {r.MedianPeakRss / MiB:F0} | {r.MedianPeakAnonShmem / MiB:F0} | {beyond} |"));
+            text.AppendLine(Invariant($"| {r.Archive.PayloadId} | {r.Source.Label()} | {LoadMethod.Label(r.Method)} | {r.MedianSeconds:F2} | {r.MinSeconds:F2}-{r.MaxSeconds:F2} | {r.MedianCpuSeconds:F2} | {r.MedianPeakRss / MiB:F0} | {r.MedianPeakAnonShmem / MiB:F0} | {beyond} |"));
         }
         text.AppendLine();
         text.AppendLine(Invariant($"![Time and memory per method]({chartFile})"));

@@ -7,7 +7,11 @@ namespace SnapLoader.Benchmarks.Load;
 /// <param name="PeakRssBytes">VmHWM of the child at the end.</param>
 /// <param name="PeakAnonShmemBytes">Highest RssAnon + memfd bytes sampled (see <see cref="MemoryProbe"/>).</param>
 /// <param name="Samples">How many memory samples were taken while the method ran.</param>
-internal sealed record Measurement(double Seconds, long PeakRssBytes, long PeakAnonShmemBytes, int Samples)
+/// <param name="CpuSeconds">
+/// User and system time the child's threads spent while the method ran: with the wall time, how much of two cores the
+/// method itself used; the rest went to waiting, or to s3rver and the throttling proxy on the same cores.
+/// </param>
+internal sealed record Measurement(double Seconds, long PeakRssBytes, long PeakAnonShmemBytes, int Samples, double CpuSeconds)
 {
     private const string Prefix = "RESULT ";
 
