@@ -45,6 +45,16 @@ internal sealed partial class S3rverServer : IAsyncDisposable
     /// <summary>The secret key s3rver accepts.</summary>
     public string SecretKey => "S3RVER";
 
+    /// <summary>User and system time node has used so far: what serving costs on the cores it shares with the tests.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The folder s3rver keeps its buckets in; removed on dispose.</summary>
     public string DataDirectory { get; }
 

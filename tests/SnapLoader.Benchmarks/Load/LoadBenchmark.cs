@@ -53,7 +53,12 @@ internal static class LoadBenchmark
                         var warmUp = round < settings.WarmUps;
                         foreach (var method in LoadMethod.Ids)
                         {
+                            var serverBefore = ServerProcessorTime(server);
                             var (result, log) = ChildProcess.Run(method, archive, source, environments[source]);
+                            if (source.IsS3())
+                            {
+                                result = result with { ServerCpuSeconds = (ServerProcessorTime(server) - serverBefore).TotalSeconds };
+                            }
                             progress(string.Create(CultureInfo.InvariantCulture,
                                 $"{payload.Id} {source.Label()} {LoadMethod.Label(method)} {(warmUp ? "warm-up" : $"run {round - settings.WarmUps + 1}/{settings.Runs}")}: {result.Seconds:F2} s, peak RSS {result.PeakRssBytes / (double)(1 << 20):F0} MiB, anon+memfd {result.PeakAnonShmemBytes / (double)(1 << 20):F0} MiB"));
                             if (!warmUp)
@@ -90,6 +95,10 @@ internal static class LoadBenchmark
             Directory.Delete(work, recursive: true);
         }
     }
+
+    /// <summary>The CPU time of s3rver and of this process (the throttling proxy runs here) so far.</summary>
+    private static TimeSpan ServerProcessorTime(S3rverServer? server) =>
+        (server?.ProcessorTime ?? TimeSpan.Zero) + System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>Draws load.png again from a results folder's load.json, for a new chart style without measuring again.</summary>
     public static void Replot(string folder)

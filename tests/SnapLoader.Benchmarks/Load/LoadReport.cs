@@ -32,13 +32,13 @@ internal static class LoadReport
         }
         text.AppendLine();
 
-        text.AppendLine("| Payload | Source | Method | Time (s) | Fastest-slowest (s) | CPU (s) | Peak RSS (MiB) | Peak anon + memfd (MiB) | Beyond payload (MiB) |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Payload | Source | Method | Time (s) | Fastest-slowest (s) | CPU (s) | Server CPU (s) | Peak RSS (MiB) | Peak anon + memfd (MiB) | Beyond payload (MiB) |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             // The floors hold extra copies on purpose, and /tmp's files sit in the page cache, which this does not count.
             var beyond = IsFloor(r.Method) || r.Method == "tmp" ? "-" : Invariant($"{r.MedianBeyondPayload / MiB:F0}");
-            text.AppendLine(Invariant($"| {r.Archive.PayloadId} | {r.Source.Label()} | {LoadMethod.Label(r.Method)} | {r.MedianSeconds:F2} | {r.MinSeconds:F2}-{r.MaxSeconds:F2} | {r.MedianCpuSeconds:F2} | {r.MedianPeakRss / MiB:F0} | {r.MedianPeakAnonShmem / MiB:F0} | {beyond} |"));
+            text.AppendLine(Invariant($"| {r.Archive.PayloadId} | {r.Source.Label()} | {LoadMethod.Label(r.Method)} | {r.MedianSeconds:F2} | {r.MinSeconds:F2}-{r.MaxSeconds:F2} | {r.MedianCpuSeconds:F2} | {(r.Source.IsS3() ? Invariant($"{r.MedianServerCpuSeconds:F2}") : "-")} | {r.MedianPeakRss / MiB:F0} | {r.MedianPeakAnonShmem / MiB:F0} | {beyond} |"));
         }
         text.AppendLine();
         text.AppendLine(Invariant($"![Time and memory per method]({chartFile})"));
@@ -46,8 +46,8 @@ internal static class LoadReport
 
         text.AppendLine("Ratios of medians; ✓/✗ against the issue's targets (speed-up and memory targets apply to libtorch).");
         text.AppendLine();
-        text.AppendLine(Invariant($"| Payload | Source | 3 ÷ 0, target ≤ {WorkFloorTarget} (local file) | 3 ÷ max(0, 1), target ≤ {FloorRatioTarget} (85 MB/s) | 3 ÷ max(1, 2) | 3b − 3: dlopen (s) | 4 ÷ 3, target ≥ {WholeObjectTarget} (85 MB/s) | 5 ÷ 3, target ≥ {TmpTarget} (85 MB/s) | 3 beyond payload (MiB), target ≤ {BeyondPayloadTargetMiB} (S3) | 3b beyond payload (MiB) | 4 beyond payload (MiB) |"));
-        text.AppendLine("|---|---|---|---|---:|---:|---|---|---|---:|---:|");
+        text.AppendLine(Invariant($"| Payload | Source | 3 ÷ 0, target ≤ {WorkFloorTarget} (local file) | 3 ÷ max(0, 1), target ≤ {FloorRatioTarget} (85 MB/s) | 3 ÷ shared-core floor | 3 ÷ max(1, 2) | 3b − 3: dlopen (s) | 4 ÷ 3, target ≥ {WholeObjectTarget} (85 MB/s) | 5 ÷ 3, target ≥ {TmpTarget} (85 MB/s) | 3 beyond payload (MiB), target ≤ {BeyondPayloadTargetMiB} (S3) | 3b beyond payload (MiB) | 4 beyond payload (MiB) |"));
+        text.AppendLine("|---|---|---|---|---:|---:|---:|---|---|---|---:|---:|");
         foreach (var group in results.GroupBy(r => (r.Archive.PayloadId, r.Source)))
         {
             var by = group.ToDictionary(r => r.Method);
@@ -63,12 +63,17 @@ internal static class LoadReport
             var networkOrWorkCell = Judged(snap.MedianSeconds / networkOrWork, r => r <= FloorRatioTarget, libtorch && throttled) +
                 Invariant($" ({(network >= work ? "network" : "work")}, {networkOrWork:F2} s)");
             var floorCell = Invariant($"{snap.MedianSeconds / floor:F2} ({(network >= memory ? "network" : "memory")}, {floor:F2} s)");
+            // On this machine the network floor's work (the SDK's, s3rver's, the proxy's) and the work floor's share the
+            // same cores, so they cannot both finish by the larger of the two: at best all of their CPU time spread over
+            // every core.
+            var sharedCore = (by["work-floor"].MedianCpuSeconds + by["network-floor"].MedianCpuSeconds + by["network-floor"].MedianServerCpuSeconds) / Environment.ProcessorCount;
+            var sharedCoreCell = Invariant($"{snap.MedianSeconds / Math.Max(sharedCore, networkOrWork):F2} ({Math.Max(sharedCore, networkOrWork):F2} s)");
             var dlopen = by["snaploader-dlopen"].MedianSeconds - snap.MedianSeconds;
             var wholeObject = Judged(by["whole-object"].MedianSeconds / snap.MedianSeconds, r => r >= WholeObjectTarget, libtorch && throttled);
             var tmp = Judged(by["tmp"].MedianSeconds / snap.MedianSeconds, r => r >= TmpTarget, libtorch && throttled);
             var snapMemory = Judged(snap.MedianBeyondPayload / MiB, m => m <= BeyondPayloadTargetMiB, libtorch && group.Key.Source.IsS3(), "F0");
             text.AppendLine(Invariant(
-                $"| {group.Key.PayloadId} | {group.Key.Source.Label()} | {workCell} | {networkOrWorkCell} | {floorCell} | {dlopen:+0.00;-0.00} | {wholeObject} | {tmp} | {snapMemory} | {by["snaploader-dlopen"].MedianBeyondPayload / MiB:F0} | {by["whole-object"].MedianBeyondPayload / MiB:F0} |"));
+                $"| {group.Key.PayloadId} | {group.Key.Source.Label()} | {workCell} | {networkOrWorkCell} | {sharedCoreCell} | {floorCell} | {dlopen:+0.00;-0.00} | {wholeObject} | {tmp} | {snapMemory} | {by["snaploader-dlopen"].MedianBeyondPayload / MiB:F0} | {by["whole-object"].MedianBeyondPayload / MiB:F0} |"));
         }
         text.AppendLine();
 

@@ -17,6 +17,7 @@ internal sealed class MethodRuns(BenchmarkArchive archive, string payloadTitle, 
     public double MinSeconds => _runs.Min(r => r.Result.Seconds);
     public double MaxSeconds => _runs.Max(r => r.Result.Seconds);
     public double MedianCpuSeconds => Median(_runs.Select(r => r.Result.CpuSeconds));
+    public double MedianServerCpuSeconds => Median(_runs.Select(r => r.Result.ServerCpuSeconds));
     public double MedianPeakRss => Median(_runs.Select(r => (double)r.Result.PeakRssBytes));
     public double MedianPeakAnonShmem => Median(_runs.Select(r => (double)r.Result.PeakAnonShmemBytes));
 
