@@ -4,6 +4,7 @@ using SnapLoader.Benchmarks.Load;
 // dotnet run -c Release --project tests/SnapLoader.Benchmarks -- compression [zstd:3,deflate:6,...] [--out results.md]
 // dotnet run -c Release --project tests/SnapLoader.Benchmarks -- load [--smoke] [--runs N] [--out folder]
 // dotnet run -c Release --project tests/SnapLoader.Benchmarks -- publish [--runs N] [--out folder]
+// dotnet run -c Release --project tests/SnapLoader.Benchmarks -- coldstart [--runs N] [--out folder]
 var arguments = args.ToList();
 switch (arguments.FirstOrDefault())
 {
@@ -23,6 +24,8 @@ switch (arguments.FirstOrDefault())
         return await LoadBenchmark.RunAsync(settings, Console.WriteLine);
     case "publish":
         return SnapLoader.Benchmarks.Publish.PublishBenchmark.Run(arguments.Skip(1).ToList(), Console.WriteLine);
+    case "coldstart":
+        return SnapLoader.Benchmarks.ColdStart.ColdStartBenchmark.Run(arguments.Skip(1).ToList(), Console.WriteLine);
     case "load-chart":
         // Hidden: redraws FOLDER/load.png from FOLDER/load.json.
         LoadBenchmark.Replot(arguments.ElementAtOrDefault(1) ?? ".");
@@ -34,6 +37,7 @@ switch (arguments.FirstOrDefault())
         Console.Error.WriteLine("usage: SnapLoader.Benchmarks compression [zstd:3,deflate:6,stored:0,...] [--out file.md]");
         Console.Error.WriteLine($"       SnapLoader.Benchmarks {LoadSettings.Usage}");
         Console.Error.WriteLine($"       SnapLoader.Benchmarks {SnapLoader.Benchmarks.Publish.PublishBenchmark.Usage}");
+        Console.Error.WriteLine($"       SnapLoader.Benchmarks {SnapLoader.Benchmarks.ColdStart.ColdStartBenchmark.Usage}");
         return 2;
 }
 
