@@ -8,7 +8,7 @@ namespace SnapLoader.Benchmarks.Load.Methods;
 internal abstract class LoadMethod
 {
     /// <summary>Every method, in the order of the table and the chart.</summary>
-    public static readonly IReadOnlyList<string> Ids = ["work-floor", "network-floor", "memory-floor", "snaploader", "snaploader-dlopen", "whole-object", "tmp"];
+    public static readonly IReadOnlyList<string> Ids = ["work-floor", "network-floor", "memory-floor", "snaploader", "snaploader-dlopen", "snaploader-managed", "whole-object", "tmp"];
 
     public static LoadMethod Create(string id, BenchmarkArchive archive, SourceKind source) => id switch
     {
@@ -17,6 +17,7 @@ internal abstract class LoadMethod
         "memory-floor" => new MemoryFloor(archive),
         "snaploader" => new SnapLoaderLoad(archive, source, loadLibraries: false),
         "snaploader-dlopen" => new SnapLoaderLoad(archive, source, loadLibraries: true),
+        "snaploader-managed" => new SnapLoaderLoad(archive, source, loadLibraries: false, managedZstd: true),
         "whole-object" => new WholeObjectBaseline(archive, source),
         "tmp" => new TmpBaseline(archive, source),
         _ => throw new ArgumentException($"Unknown method '{id}'; known: {string.Join(", ", Ids)}.", nameof(id)),
@@ -30,6 +31,7 @@ internal abstract class LoadMethod
         "memory-floor" => "2. Memory floor",
         "snaploader" => "3. SnapLoader",
         "snaploader-dlopen" => "3b. SnapLoader + dlopen",
+        "snaploader-managed" => "3c. SnapLoader, ZstdSharp",
         "whole-object" => "4. Whole object",
         "tmp" => "5. /tmp",
         _ => id,
