@@ -1,10 +1,11 @@
 /*
  * dlopen, dlmopen. glibc's dlopen takes its caller from its return address and searches that object's
  * RUNPATH for a slash-less name, so for a name that is not registered each wrapper ends in a TAIL CALL: the real
- * dlopen then returns straight to our caller and sees it. A registered name becomes an absolute path, for which no
- * RUNPATH is searched: that call is made and returned from, so that the descriptor stays in use until it is done. That is why the wrapper has no addressable local of its own (GCC does not emit
- * a sibling call while a local's address may be used by the callee): the lookup, with its PATH_MAX buffers,
- * lives in a separate non-inlined function and returns a pointer to storage that outlives the call.
+ * dlopen then returns straight to our caller and sees it. That is why the wrapper has no addressable local of its
+ * own (GCC does not emit a sibling call while a local's address may be used by the callee): the lookup, with its
+ * PATH_MAX buffers, lives in a separate non-inlined function and returns a pointer to storage that outlives the
+ * call. A registered name becomes an absolute path, for which no RUNPATH is searched: that call is made and
+ * returned from, so that the descriptor stays in use until it is done.
  *
  * A registered library loads when it is first opened, not before: the dynamic loader resolves its DT_NEEDED
  * entries with internal opens that no preload sees, but it binds each to an object already loaded under that
