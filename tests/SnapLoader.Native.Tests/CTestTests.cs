@@ -9,7 +9,8 @@ public sealed class CTestTests
     // Keep in step with k_tests in shim_tests.c and SL_TESTS in CMakeLists.txt (EveryCTestHasARow checks).
     private static readonly string[] s_cases =
     [
-        "preload_detected", "register_rules", "alias_rules", "unregister", "unregister_without_descriptors", "descriptor", "freeze",
+        "preload_detected", "register_rules", "alias_rules", "unregister", "unregister_without_descriptors", "unregister_racing",
+        "unregister_in_use", "descriptor", "freeze",
         "open_family", "fortify_open_family", "open_rules", "fopen_family",
         "stat_new_abi", "stat_old_abi", "statx", "access_family", "realpath_family", "readlink",
         "normalisation", "relative_cwd", "relative_dirfd", "long_cwd", "null_paths", "no_basename_fallback", "passthrough",
@@ -23,6 +24,8 @@ public sealed class CTestTests
     [DataRow("alias_rules")]
     [DataRow("unregister")]
     [DataRow("unregister_without_descriptors")]
+    [DataRow("unregister_racing")]
+    [DataRow("unregister_in_use")]
     [DataRow("descriptor")]
     [DataRow("freeze")]
     [DataRow("open_family")]

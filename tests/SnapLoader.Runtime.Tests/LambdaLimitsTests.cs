@@ -198,26 +198,31 @@ public sealed class LambdaLimitsTests
     /// The probe, loading a 1 MiB library, with /tmp a small tmpfs of its own (64 KiB, 16 inodes) in its mount
     /// namespace, of which <paramref name="taken"/> ("blocks", "inodes", "both" or "none") is taken first, and the
     /// folder of links at its default, /tmp/snaploader. Everything else lives outside /tmp, as on Lambda, where the
-    /// archive comes from S3 and the task root is /var/task. dotnet wants three inodes in /tmp itself (its diagnostics
-    /// socket and two debugger pipes) and goes on silently without them, so nothing of it is turned off.
+    /// archive comes from S3 and the task root is /var/task: the archive, the task root, and copies of the probe and the
+    /// shim (the repository, with the built probe, may itself be under /tmp, as in a clone made there). dotnet wants
+    /// three inodes in /tmp itself (its diagnostics socket and two debugger pipes) and goes on silently without them,
+    /// so nothing of it is turned off.
     /// </summary>
     private static ProcessResult RunUnderASmallTmp(string taken)
     {
         var input = TestPaths.NewTempFolder("limits-input");
         var library = Path.Combine(input, "libsmall.so");
         File.WriteAllBytes(library, RandomNumberGenerator.GetBytes(1 << 20));
-        var outsideTmp = Path.Combine(AppContext.BaseDirectory, "limits-tmp", Guid.NewGuid().ToString("N"));
+        var outsideTmp = Path.Combine(FolderOutsideTmp(), $"snaploader-limits-{Guid.NewGuid():N}");
         try
         {
             var (manifest, env) = Prepare([new ArchiveInput("runtimes/linux-x64/native/libsmall.so", library)], outsideTmp);
             env["SNAPLOADER_TARGET_DIR"] = null;
+            var probe = CopyFolder(Path.GetDirectoryName(StartTests.ProbePath)!, Path.Combine(outsideTmp, "probe"));
+            env["LD_PRELOAD"] = Path.Combine(outsideTmp, Path.GetFileName(StartTests.ShimPath));
+            File.Copy(StartTests.ShimPath, env["LD_PRELOAD"]!);
             // Root mounts in a new mount namespace; anyone else needs a user namespace in which they are root.
             string[] unshare = Environment.UserName == "root" ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount"];
             if (ProcessRunner.Run("unshare", [.. unshare, "true"], outsideTmp).ExitCode != 0)
             {
                 Assert.Inconclusive("unshare is not permitted here, so no tmpfs can be mounted over /tmp.");
             }
-            var result = ProcessRunner.Run("unshare", [.. unshare, "sh", "-c", SmallTmpScript, "sh", taken, .. LimitedCommand(manifest)],
+            var result = ProcessRunner.Run("unshare", [.. unshare, "sh", "-c", SmallTmpScript, "sh", taken, .. LimitedCommand(manifest, Path.Combine(probe, Path.GetFileName(StartTests.ProbePath)))],
                 outsideTmp, env, TimeSpan.FromMinutes(2));
             if (result.ExitCode == NotPermitted)
             {
@@ -232,6 +237,45 @@ public sealed class LambdaLimitsTests
     }
 
     private const int NotPermitted = 77;
+
+    /// <summary>A writable folder that a tmpfs over /tmp leaves visible: /var/tmp, else the test's output folder.</summary>
+    private static string FolderOutsideTmp()
+    {
+        foreach (var candidate in new[] { "/var/tmp", AppContext.BaseDirectory })
+        {
+            var full = Path.GetFullPath(candidate).TrimEnd('/') + "/";
+            if (full.StartsWith("/tmp/", StringComparison.Ordinal) || !Directory.Exists(full))
+            {
+                continue;
+            }
+            try
+            {
+                Directory.Delete(Directory.CreateDirectory(Path.Combine(full, $"snaploader-write-check-{Guid.NewGuid():N}")).FullName);
+                return full;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not writable: the next one.
+            }
+        }
+        Assert.Inconclusive("No writable folder outside /tmp to hold the probe while a tmpfs covers /tmp.");
+        return "";
+    }
+
+    /// <summary>Copies <paramref name="source"/>'s files and folders into <paramref name="destination"/>, which it returns.</summary>
+    private static string CopyFolder(string source, string destination)
+    {
+        foreach (var folder in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, folder)));
+        }
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetRelativePath(source, file)));
+        }
+        return destination;
+    }
 
     // $1 what to take from the tmpfs first: "blocks", "inodes", "both" or "none"; then the command. The filler is
     // written first, as it needs an inode itself. Prints the links left once the command is done.
@@ -315,5 +359,5 @@ public sealed class LambdaLimitsTests
     }
 
     /// <summary>The probe's command under Lambda's descriptor limit: 1,024, soft and hard.</summary>
-    private static string[] LimitedCommand(string manifest) => ["prlimit", "--nofile=1024:1024", "dotnet", StartTests.ProbePath, manifest];
+    private static string[] LimitedCommand(string manifest, string? probe = null) => ["prlimit", "--nofile=1024:1024", "dotnet", probe ?? StartTests.ProbePath, manifest];
 }
