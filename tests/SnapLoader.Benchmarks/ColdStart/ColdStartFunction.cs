@@ -59,20 +59,7 @@ internal sealed class ColdStartFunction
               <Import Project="{Path.Combine(TestPaths.RepositoryRoot, "samples", "Directory.Build.props")}" />
             </Project>
             """);
-        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{Path.Combine(root, "packages")}" />
-              </config>
-              <packageSources>
-                <add key="snaploader-local" value="{feed}" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        LocalFeedConfig.Write(root, feed, Path.Combine(root, "packages"));
     }
 
     /// <summary>Copies the sample's files (not its bin/ or obj/) to <paramref name="folder"/>/OnnxEmbedding.</summary>

@@ -50,20 +50,7 @@ internal sealed class PublishProject(string directory)
                 public Stream Handler(Stream input) => input;
             }
             """);
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{packagesFolder}" />
-              </config>
-              <packageSources>
-                <add key="snaploader-local" value="{feed}" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        LocalFeedConfig.Write(directory, feed, packagesFolder);
         return new PublishProject(directory);
     }
 
