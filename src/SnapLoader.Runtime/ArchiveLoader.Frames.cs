@@ -46,24 +46,11 @@ internal static partial class ArchiveLoader
             var ended = false;
             while (!ended)
             {
-                // A whole chunk per write: a decoder fed by a socket hands out a few kilobytes per read, and a pwrite
-                // each would cost a system call per few kilobytes.
-                var filled = 0;
                 // One byte more than the frame may hold, so a frame that decodes to more is caught without writing past it.
                 var want = (int)Math.Min(chunk.Length, frame.DecompressedSize - decoded + 1);
-                while (filled < want)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var (decoding, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.ReadTicks);
-                    var read = await ReadDecodedAsync(decoder, chunk.AsMemory(filled, want - filled), directory, entry, frame.DecompressedOffset + decoded + filled, cancellationToken).ConfigureAwait(false);
-                    decodeTicks += Stopwatch.GetTimestamp() - decoding - (compressed.ReadTicks - waitedBefore);
-                    if (read == 0)
-                    {
-                        ended = true;
-                        break;
-                    }
-                    filled += read;
-                }
+                (var filled, ended, var ticks) = await FillChunkAsync(decoder, chunk.AsMemory(0, want), () => compressed.ReadTicks, directory, entry,
+                    frame.DecompressedOffset + decoded, cancellationToken).ConfigureAwait(false);
+                decodeTicks += ticks;
                 if (decoded + filled > frame.DecompressedSize)
                 {
                     throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, frame.DecompressedSize, declaredBy);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Crc32 = System.IO.Hashing.Crc32;
@@ -32,26 +31,18 @@ internal static partial class ArchiveLoader
             var ended = false;
             while (!ended)
             {
-                // Whole chunks, so the writer thread gets few, large pieces (DeflateStream hands out much smaller reads).
                 var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
-                var filled = 0;
+                int filled;
                 try
                 {
-                    while (filled < LoaderOptions.ChunkSize)
+                    // One byte more than the entry may hold, so a bomb is caught without a byte past it handed on.
+                    var want = (int)Math.Min(LoaderOptions.ChunkSize, entry.Size - written + 1);
+                    (filled, ended, var ticks) = await FillChunkAsync(decoder, buffer.AsMemory(0, want), () => compressed.WaitTicks, directory, entry, written,
+                        cancellationToken).ConfigureAwait(false);
+                    decodeTicks += ticks;
+                    if (written + filled > entry.Size)
                     {
-                        var (started, waitedBefore) = (Stopwatch.GetTimestamp(), compressed.WaitTicks);
-                        var read = await ReadDecodedAsync(decoder, buffer.AsMemory(filled, LoaderOptions.ChunkSize - filled), directory, entry, written + filled, cancellationToken).ConfigureAwait(false);
-                        decodeTicks += Stopwatch.GetTimestamp() - started - (compressed.WaitTicks - waitedBefore);
-                        if (read == 0)
-                        {
-                            ended = true;
-                            break;
-                        }
-                        filled += read;
-                        if (written + filled > entry.Size)
-                        {
-                            throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, entry.Size, declaredBy);
-                        }
+                        throw RuntimeErrors.TooLarge(directory.Archive, entry.Name, entry.Size, declaredBy);
                     }
                 }
                 catch

@@ -385,6 +385,32 @@ internal static partial class ArchiveLoader
         statistics.AddVerify(end - start, Stopwatch.GetTimestamp() - started);
     }
 
+    /// <summary>
+    /// Fills <paramref name="chunk"/> from <paramref name="decoder"/> until it is full or the decoder ends: whole chunks,
+    /// because decoders hand out a few kilobytes per read (DeflateStream, or zstd fed by a socket), and each piece would
+    /// otherwise cost its own write or hand-over. Returns the bytes filled, whether the decoder ended, and the time spent
+    /// decoding: the time in the reads less what <paramref name="waitTicks"/> counted waiting for compressed input.
+    /// </summary>
+    private static async Task<(int Filled, bool Ended, long DecodeTicks)> FillChunkAsync(
+        Stream decoder, Memory<byte> chunk, Func<long> waitTicks, ZipDirectory directory, ZipEntryRecord entry, long decodedSoFar, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        long decodeTicks = 0;
+        while (filled < chunk.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (started, waitedBefore) = (Stopwatch.GetTimestamp(), waitTicks());
+            var read = await ReadDecodedAsync(decoder, chunk[filled..], directory, entry, decodedSoFar + filled, cancellationToken).ConfigureAwait(false);
+            decodeTicks += Stopwatch.GetTimestamp() - started - (waitTicks() - waitedBefore);
+            if (read == 0)
+            {
+                return (filled, true, decodeTicks);
+            }
+            filled += read;
+        }
+        return (filled, false, decodeTicks);
+    }
+
     private static async ValueTask<int> ReadDecodedAsync(Stream decoder, Memory<byte> buffer, ZipDirectory directory, ZipEntryRecord entry, long decodedSoFar, CancellationToken cancellationToken)
     {
         try
