@@ -76,6 +76,18 @@ internal sealed record MemoryLimit(long Bytes, string Source)
     /// </summary>
     internal static IEnumerable<string> CgroupLimitFiles(string cgroupRoot, string procSelfCgroup)
     {
+        var (v2Path, v1Path) = CgroupPaths(procSelfCgroup);
+        var files = Ancestors(cgroupRoot, v2Path).Select(f => Path.Combine(f, "memory.max"))
+            .Concat(Ancestors(Path.Combine(cgroupRoot, "memory"), v1Path).Select(f => Path.Combine(f, "memory.limit_in_bytes")));
+        return files.Where(File.Exists).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The process's cgroup paths from <paramref name="procSelfCgroup"/>: v2's ("0::/path") and v1's memory controller's
+    /// ("4:memory:/path"); "/" for one it does not name, or when it cannot be read.
+    /// </summary>
+    internal static (string V2, string V1) CgroupPaths(string procSelfCgroup)
+    {
         string[] lines;
         try
         {
@@ -85,16 +97,11 @@ internal sealed record MemoryLimit(long Bytes, string Source)
         {
             lines = [];
         }
-        // Lines are "hierarchy-id:controllers:path": "0::/path" for v2, "4:memory:/path" for v1's memory controller.
+        // Lines are "hierarchy-id:controllers:path".
         var v2Path = "/";
         var v1Path = "/";
-        foreach (var line in lines)
+        foreach (var parts in lines.Select(l => l.Split(':', 3)).Where(p => p.Length == 3))
         {
-            var parts = line.Split(':', 3);
-            if (parts.Length != 3)
-            {
-                continue;
-            }
             if (parts[0] == "0" && parts[1].Length == 0)
             {
                 v2Path = parts[2];
@@ -104,9 +111,7 @@ internal sealed record MemoryLimit(long Bytes, string Source)
                 v1Path = parts[2];
             }
         }
-        var files = Ancestors(cgroupRoot, v2Path).Select(f => Path.Combine(f, "memory.max"))
-            .Concat(Ancestors(Path.Combine(cgroupRoot, "memory"), v1Path).Select(f => Path.Combine(f, "memory.limit_in_bytes")));
-        return files.Where(File.Exists).Distinct().ToList();
+        return (v2Path, v1Path);
     }
 
     /// <summary><paramref name="mount"/> joined with <paramref name="path"/>, then each parent up to <paramref name="mount"/>.</summary>

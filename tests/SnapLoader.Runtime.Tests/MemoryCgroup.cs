@@ -44,7 +44,7 @@ internal sealed class MemoryCgroup : IDisposable
     public static MemoryCgroup? TryCreate(long limitBytes, out string whyNot)
     {
         var name = $"snaploader-test-{Guid.NewGuid():N}";
-        var (v2Path, v1Path) = OwnCgroupPaths();
+        var (v2Path, v1Path) = MemoryLimit.CgroupPaths("/proc/self/cgroup");
         string folder;
         bool isV2;
         if (File.Exists(Path.Combine(Root, "cgroup.controllers")) && Words(Path.Combine(Root, "cgroup.controllers")).Contains("memory"))
@@ -125,24 +125,6 @@ internal sealed class MemoryCgroup : IDisposable
                 Thread.Sleep(100);
             }
         }
-    }
-
-    /// <summary>This process's cgroup paths, v2 ("0::/path") and v1's memory controller ("N:memory:/path"), as the runtime reads them.</summary>
-    private static (string V2, string V1) OwnCgroupPaths()
-    {
-        string v2 = "/", v1 = "/";
-        foreach (var parts in File.ReadAllLines("/proc/self/cgroup").Select(l => l.Split(':', 3)).Where(p => p.Length == 3))
-        {
-            if (parts[0] == "0" && parts[1].Length == 0)
-            {
-                v2 = parts[2];
-            }
-            else if (parts[1].Split(',').Contains("memory"))
-            {
-                v1 = parts[2];
-            }
-        }
-        return (v2, v1);
     }
 
     // Path.Combine as the runtime does it, so that LimitFile is the very string its message holds.
