@@ -20,24 +20,11 @@ internal static class ColdStartBenchmark
 
     public static int Run(IReadOnlyList<string> arguments, Action<string> progress)
     {
-        var runs = 5;
-        var output = Path.Combine(TestPaths.RepositoryRoot, "artifacts", "benchmarks", DateTime.Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        for (var i = 0; i < arguments.Count; i++)
+        if (BenchmarkArguments.Parse(arguments, defaultRuns: 5, Usage) is not { } parsed)
         {
-            switch (arguments[i])
-            {
-                case "--runs" when i + 1 < arguments.Count && int.TryParse(arguments[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
-                    runs = n;
-                    i++;
-                    break;
-                case "--out" when i + 1 < arguments.Count:
-                    output = Path.GetFullPath(arguments[++i]);
-                    break;
-                default:
-                    Console.Error.WriteLine($"usage: SnapLoader.Benchmarks {Usage}");
-                    return 2;
-            }
+            return 2;
         }
+        var (runs, output) = (parsed.Runs, parsed.OutputFolder);
 
         var clock = Stopwatch.StartNew();
         var machine = MachineInfo.Read();
@@ -47,11 +34,7 @@ internal static class ColdStartBenchmark
         try
         {
             var feed = Path.Combine(root, "feed");
-            foreach (var project in new[] { "src/SnapLoader.Runtime", "src/SnapLoader.Build.Tasks" })
-            {
-                ProcessRunner.Run("dotnet", ["pack", project, "-c", "Release", "-o", feed, "-nologo"], TestPaths.RepositoryRoot, ColdStartFunction.ScrubbedBuildEnvironment)
-                    .EnsureSuccess($"dotnet pack {project}");
-            }
+            LocalFeed.Pack(feed);
             ColdStartFunction.WriteSharedSettings(root, feed);
             var snap = ColdStartFunction.Create("with SnapLoader", Path.Combine(root, "snaploader"), withSnapLoader: true);
             var plain = ColdStartFunction.Create("files left in the deployment", Path.Combine(root, "plain"), withSnapLoader: false);

@@ -14,15 +14,6 @@ internal sealed class ColdStartFunction
     public const string Handler = "OnnxEmbedding::OnnxEmbedding.Function::Handler";
     private const string SampleName = "OnnxEmbedding";
 
-    // The benchmark runs under `dotnet run`, whose build variables must not steer the child builds or the tools'.
-    internal static readonly IReadOnlyDictionary<string, string?> ScrubbedBuildEnvironment = new Dictionary<string, string?>
-    {
-        ["NUGET_PACKAGES"] = null,
-        ["MSBuildExtensionsPath"] = null,
-        ["MSBUILD_EXE_PATH"] = null,
-        ["MSBuildSDKsPath"] = null,
-    };
-
     private readonly string _projectFolder;
 
     private ColdStartFunction(string name, string projectFolder, bool withSnapLoader)
@@ -59,7 +50,7 @@ internal sealed class ColdStartFunction
               <Import Project="{Path.Combine(TestPaths.RepositoryRoot, "samples", "Directory.Build.props")}" />
             </Project>
             """);
-        LocalFeedConfig.Write(root, feed, Path.Combine(root, "packages"));
+        LocalFeed.WriteConfig(root, feed, Path.Combine(root, "packages"));
     }
 
     /// <summary>Copies the sample's files (not its bin/ or obj/) to <paramref name="folder"/>/OnnxEmbedding.</summary>
@@ -84,7 +75,7 @@ internal sealed class ColdStartFunction
             arguments = [.. arguments, "-p:SnapLoaderEnabled=false"];
         }
         var clock = Stopwatch.StartNew();
-        ProcessRunner.Run("dotnet", arguments, _projectFolder, ScrubbedBuildEnvironment).EnsureSuccess($"dotnet publish of {Name}");
+        ProcessRunner.Run("dotnet", arguments, _projectFolder, LocalFeed.ChildEnvironment).EnsureSuccess($"dotnet publish of {Name}");
         return clock.Elapsed.TotalSeconds;
     }
 

@@ -24,7 +24,7 @@ internal sealed partial record ColdStartRun(long InitMs, long FirstResponseMs, l
     /// <summary>Runs the function once; throws with the run's output when it fails or its record lacks a time.</summary>
     public static (ColdStartRun Run, string Output) Measure(ColdStartFunction function, string resultFile)
     {
-        var environment = new Dictionary<string, string?>(ColdStartFunction.ScrubbedBuildEnvironment)
+        var environment = new Dictionary<string, string?>(LocalFeed.ChildEnvironment)
         {
             ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand",
             ["SNAPLOADER_RUN_INVOKES"] = "1",

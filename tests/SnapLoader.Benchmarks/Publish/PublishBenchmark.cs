@@ -16,24 +16,11 @@ internal static class PublishBenchmark
 
     public static int Run(IReadOnlyList<string> arguments, Action<string> progress)
     {
-        var runs = 3;
-        var output = Path.Combine(TestPaths.RepositoryRoot, "artifacts", "benchmarks", DateTime.Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        for (var i = 0; i < arguments.Count; i++)
+        if (BenchmarkArguments.Parse(arguments, defaultRuns: 3, Usage) is not { } parsed)
         {
-            switch (arguments[i])
-            {
-                case "--runs" when i + 1 < arguments.Count && int.TryParse(arguments[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
-                    runs = n;
-                    i++;
-                    break;
-                case "--out" when i + 1 < arguments.Count:
-                    output = Path.GetFullPath(arguments[++i]);
-                    break;
-                default:
-                    Console.Error.WriteLine($"usage: SnapLoader.Benchmarks {Usage}");
-                    return 2;
-            }
+            return 2;
         }
+        var (runs, output) = (parsed.Runs, parsed.OutputFolder);
 
         var machine = MachineInfo.Read();
         progress($"{machine.Summary}; {runs} rounds after a warm-up");
@@ -41,12 +28,7 @@ internal static class PublishBenchmark
         try
         {
             var feed = Path.Combine(root, "feed");
-            foreach (var project in new[] { "src/SnapLoader.Runtime/SnapLoader.Runtime.csproj", "src/SnapLoader.Build.Tasks/SnapLoader.Build.Tasks.csproj" })
-            {
-                ProcessRunner.Run("dotnet", ["pack", project, "-c", "Release", "-o", feed, "-nologo"], TestPaths.RepositoryRoot).EnsureSuccess($"dotnet pack {project}");
-            }
-            // SnapLoader.Build.0.1.0.nupkg: the version Directory.Build.props gave both packages.
-            var version = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "SnapLoader.Build.*.nupkg").Single())["SnapLoader.Build.".Length..];
+            var version = LocalFeed.Pack(feed);
             var packages = Path.Combine(root, "packages");
             var plain = PublishProject.Create(Path.Combine(root, "plain"), feed, packages, version, withSnapLoader: false);
             var snap = PublishProject.Create(Path.Combine(root, "snaploader"), feed, packages, version, withSnapLoader: true);

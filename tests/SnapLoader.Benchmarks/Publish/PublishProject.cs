@@ -50,7 +50,7 @@ internal sealed class PublishProject(string directory)
                 public Stream Handler(Stream input) => input;
             }
             """);
-        LocalFeedConfig.Write(directory, feed, packagesFolder);
+        LocalFeed.WriteConfig(directory, feed, packagesFolder);
         return new PublishProject(directory);
     }
 
@@ -81,14 +81,6 @@ internal sealed class PublishProject(string directory)
 
     private void Run(string verb, IEnumerable<string> arguments)
     {
-        // The benchmark's own build variables must not steer the child build.
-        var environment = new Dictionary<string, string?>
-        {
-            ["NUGET_PACKAGES"] = null,
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
-        ProcessRunner.Run("dotnet", [verb, "-nologo", .. arguments], directory, environment).EnsureSuccess($"dotnet {verb} in {directory}");
+        ProcessRunner.Run("dotnet", [verb, "-nologo", .. arguments], directory, LocalFeed.ChildEnvironment).EnsureSuccess($"dotnet {verb} in {directory}");
     }
 }

@@ -55,8 +55,8 @@ internal static class EntryDecoder
         Check(crc.GetCurrentHashAsUInt32() == entry.Crc32, entry, "CRC-32 mismatch");
     }
 
-    /// <summary>What <paramref name="compressed"/> decodes to; it stays open.</summary>
-    private static Stream Decoded(Stream compressed, BenchmarkEntry entry) => entry.Method switch
+    /// <summary>What <paramref name="compressed"/> (the entry's data, or one zstd frame of it) decodes to; it stays open.</summary>
+    public static Stream Decoded(Stream compressed, BenchmarkEntry entry) => entry.Method switch
     {
         Stored => new SnapLoader.Tests.WindowStream(compressed, entry.CompressedSize, leaveOpen: true),
         Zstd => s_zstd.Value.Create(compressed),

@@ -1,15 +1,14 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using SnapLoader.Runtime;
 
 namespace SnapLoader.Benchmarks.Load.Methods;
 
 /// <summary>
-/// 0. The work a verified load cannot avoid, and nothing else: every entry decoded (frame by frame, with the decoder the
-/// runtime chooses), written into a memfd, and its SHA-256 computed, on every core at once, from the archive's bytes in
-/// memory (no I/O, no ranges, no pipeline to fill) and warm (the same work runs once untimed first, so the code is
-/// optimised and libzstd is loaded). Frames decode in parallel, largest entries first, and each entry's hash follows its
+/// 0. The work a verified load cannot avoid, and nothing else: every entry decoded (frame by frame, with the baselines'
+/// decoder, the one the runtime chooses), written into a memfd, and its SHA-256 computed, on every core at once, from
+/// the archive's bytes in memory (no I/O, no ranges, no pipeline to fill) and warm (the same work runs once untimed
+/// first, so the code is optimised and libzstd is loaded). Frames decode in parallel, largest entries first, and each entry's hash follows its
 /// frames in order as they are decoded, from the decoded bytes (SnapLoader reads them back from the memfd).
 /// </summary>
 internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
@@ -53,7 +52,6 @@ internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
 
     private List<MemoryFile> Run()
     {
-        using var zstd = ZstdDecoders.Open();
         var files = _entries.Select(e => MemoryFile.Create(e.Entry.Name, e.Entry.Size)).ToList();
         var decoded = _entries.Select(e => e.Frames.Select(_ => new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray()).ToList();
         var hashers = _entries.Select((e, i) => Task.Run(async () =>
@@ -77,7 +75,7 @@ internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
             var frame = frames[unit.Frame];
             var bytes = ArrayPool<byte>.Shared.Rent(frame.DecompressedSize);
             using (var compressed = new MemoryStream(_archive, checked((int)(entry.DataOffset + frame.CompressedOffset)), frame.CompressedSize, writable: false))
-            using (var decoder = Decoder(zstd, entry.Method, compressed))
+            using (var decoder = EntryDecoder.Decoded(compressed, entry))
             {
                 decoder.ReadExactly(bytes, 0, frame.DecompressedSize);
             }
@@ -91,13 +89,6 @@ internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
         }
         return files;
     }
-
-    private static Stream Decoder(ZstdDecoders zstd, ushort method, Stream compressed) => method switch
-    {
-        ArchiveLoader.MethodZstd => zstd.Create(compressed),
-        ArchiveLoader.MethodDeflate => new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true),
-        _ => compressed,
-    };
 
     public override void CleanUp()
     {
