@@ -81,7 +81,10 @@ public static class RuntimeErrorCodes
     /// <summary>Any other error S3 answered with; the message gives its code and status.</summary>
     public const string S3Failed = "SNAP1018";
 
-    /// <summary>An entry's CRC-32 differs from the one in the central directory: the entry is corrupt.</summary>
+    /// <summary>
+    /// An entry's CRC-32 differs from the one in the central directory: the entry is corrupt. Checked only for an archive
+    /// without a manifest; with one, the SHA-256 proves the content.
+    /// </summary>
     public const string CrcMismatch = "SNAP1019";
 
     /// <summary>
