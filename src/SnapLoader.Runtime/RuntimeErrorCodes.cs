@@ -25,8 +25,9 @@ public static class RuntimeErrorCodes
     public const string TruncatedArchive = "SNAP1003";
 
     /// <summary>
-    /// An entry's name would escape the base path (zip-slip): it is absolute, contains a <c>..</c> or <c>.</c> segment, a
-    /// backslash, an empty segment or a NUL. Such an archive is refused as a whole.
+    /// An entry's name breaks the rules the build packs by: it is absolute, contains a <c>..</c> or <c>.</c> segment, a
+    /// backslash, an empty segment or a control character (NUL included), so it could escape the base path (zip-slip)
+    /// or not mean one file. Such an archive is refused as a whole.
     /// </summary>
     public const string UnsafeEntryName = "SNAP1004";
 

@@ -112,18 +112,18 @@ public sealed class MemoryBudgetTests
         var defaults = new LoaderOptions { RangeSize = 16 << 20, Parallelism = 4, EntryParallelism = 4 };
 
         // A 1 MiB zstd library: one slot (its range, or a frame's chunk and input) and its few chunks, not 80 MiB.
-        Assert.AreEqual(5L << 20, MemoryBudget.BufferBytes([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults));
-        Assert.AreEqual(900_000, MemoryBudget.RangeBufferSize([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults));
+        Assert.AreEqual(5L << 20, MemoryBudget.BufferBytes([Entry(ZipFormat.MethodZstd, 900_000, 1 << 20)], defaults));
+        Assert.AreEqual(900_000, MemoryBudget.RangeBufferSize([Entry(ZipFormat.MethodZstd, 900_000, 1 << 20)], defaults));
         // A stored 1 MiB file: a copy chunk and the chunk its hashes read through.
-        Assert.AreEqual(2L << 20, MemoryBudget.BufferBytes([Entry(ArchiveLoader.MethodStored, 1 << 20, 1 << 20)], defaults));
+        Assert.AreEqual(2L << 20, MemoryBudget.BufferBytes([Entry(ZipFormat.MethodStored, 1 << 20, 1 << 20)], defaults));
         // A large load reaches the options' bound: 4 ranges of 16 MiB and 4 entries of 5 chunks.
-        var large = Enumerable.Range(0, 8).Select(_ => Entry(ArchiveLoader.MethodZstd, 200L << 20, 400L << 20)).ToList();
+        var large = Enumerable.Range(0, 8).Select(_ => Entry(ZipFormat.MethodZstd, 200L << 20, 400L << 20)).ToList();
         Assert.AreEqual((4L * 16 + 4 * 5) << 20, MemoryBudget.BufferBytes(large, defaults));
         Assert.AreEqual(16 << 20, MemoryBudget.RangeBufferSize(large, defaults));
         // At Lambda's 128 MB the 1 MiB library fits; 48 MiB do not.
         var limit = MemoryLimit.FromEnvironment("128");
-        MemoryBudget.Check("a.zip", 1 << 20, 1, MemoryBudget.ReserveBytes([Entry(ArchiveLoader.MethodZstd, 900_000, 1 << 20)], defaults), limit);
-        var big = Entry(ArchiveLoader.MethodZstd, 10_000, 48L << 20);
+        MemoryBudget.Check("a.zip", 1 << 20, 1, MemoryBudget.ReserveBytes([Entry(ZipFormat.MethodZstd, 900_000, 1 << 20)], defaults), limit);
+        var big = Entry(ZipFormat.MethodZstd, 10_000, 48L << 20);
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, Assert.ThrowsExactly<SnapLoaderException>(
             () => MemoryBudget.Check("a.zip", 48L << 20, 1, MemoryBudget.ReserveBytes([big], defaults), limit)).Code);
     }

@@ -139,9 +139,10 @@ public sealed class ZipDirectoryTests
     [DataRow("lib/../../evil.so", "'..' segment")]
     [DataRow("/etc/evil.so", "is absolute")]
     [DataRow("lib\\evil.so", "backslash")]
-    [DataRow("lib//evil.so", "empty path segment")]
+    [DataRow("lib//evil.so", "empty segment")]
     [DataRow("./evil.so", "'.' segment")]
     [DataRow("C:/evil.so", "is absolute")]
+    [DataRow("lib/evil\u0001.so", "control character (U+0001)")]
     public async Task RefusesNamesThatEscapeTheBase(string name, string why)
     {
         var archive = Path.Combine(_folder, "slip.zip");

@@ -228,7 +228,7 @@ public static class ArchiveWriter
                     stored ? planned.Size : compressedSize,
                     output.Position,
                     context.Settings.ForceZip64);
-                output.Write(ZipFormat.LocalFileHeader(header));
+                output.Write(ZipRecords.LocalFileHeader(header));
                 if (stored)
                 {
                     CopySource(planned, output, buffer, context, cancellationToken);
@@ -274,7 +274,7 @@ public static class ArchiveWriter
         {
             var entry = entries[i];
             var name = plan.Entries[i].EncodedName;
-            directory.Write(ZipFormat.CentralDirectoryHeader(new ZipEntryHeader(
+            directory.Write(ZipRecords.CentralDirectoryHeader(new ZipEntryHeader(
                 name,
                 !EntryNames.IsAscii(name),
                 entry.Method,
@@ -285,7 +285,7 @@ public static class ArchiveWriter
                 forceZip64)));
         }
         var directoryLength = directory.Length;
-        directory.Write(ZipFormat.EndRecords(entries.Count, offset, directoryLength, forceZip64));
+        directory.Write(ZipRecords.EndRecords(entries.Count, offset, directoryLength, forceZip64));
         return directory.ToArray();
     }
 

@@ -3,8 +3,8 @@ using System.Text;
 namespace SnapLoader.Build.Tasks.Archive;
 
 /// <summary>
-/// The rules an entry name must follow. They keep every name safe to extract with any tool (no
-/// absolute paths, no climbing out with <c>..</c>) and make a name mean one file on every platform.
+/// Encodes the entry names of an archive: each checked against <see cref="EntryNameRules"/> (which the runtime checks
+/// too), as strict UTF-8 that fits ZIP's 16-bit length, and no two alike.
 /// </summary>
 internal static class EntryNames
 {
@@ -42,49 +42,9 @@ internal static class EntryNames
               "Rename one of them so that the names differ by more than case."
             : $"Archive entry name '{input.EntryName}' is given twice: for '{otherSource}' and for '{input.SourcePath}'. Each file needs its own name in the archive.";
 
-    /// <summary>Why <paramref name="name"/> is not a valid entry name, or null when it is.</summary>
-    public static string? Problem(string? name)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            return "is empty";
-        }
-        if (name.Contains('\\'))
-        {
-            return "contains a backslash; entry names use forward slashes";
-        }
-        if (name[0] == '/')
-        {
-            return "starts with '/'; entry names are relative";
-        }
-        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0]))
-        {
-            return "starts with a drive letter; entry names are relative";
-        }
-        foreach (var c in name)
-        {
-            if (char.IsControl(c))
-            {
-                return "contains a control character";
-            }
-        }
-        foreach (var segment in name.Split('/'))
-        {
-            if (segment.Length == 0)
-            {
-                return "has an empty segment (a doubled or trailing '/')";
-            }
-            if (segment is "." or "..")
-            {
-                return $"has a '{segment}' segment";
-            }
-        }
-        return null;
-    }
-
     private static byte[] Encode(ArchiveInput input)
     {
-        var problem = Problem(input.EntryName);
+        var problem = EntryNameRules.Problem(input.EntryName);
         byte[]? bytes = null;
         if (problem is null)
         {

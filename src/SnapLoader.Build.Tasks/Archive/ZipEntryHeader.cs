@@ -26,6 +26,6 @@ internal readonly record struct ZipEntryHeader(
 
     public bool OffsetInZip64 => ForceZip64 || LocalHeaderOffset >= ZipFormat.Marker32;
 
-    /// <summary>Length of the local header as <see cref="ZipFormat.LocalFileHeader"/> writes it.</summary>
+    /// <summary>Length of the local header as <see cref="ZipRecords.LocalFileHeader"/> writes it.</summary>
     public int LocalHeaderLength => ZipFormat.LocalFileHeaderLength + Name.Length + (SizesInZip64 ? 20 : 0);
 }

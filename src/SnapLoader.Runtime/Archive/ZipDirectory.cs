@@ -10,19 +10,8 @@ namespace SnapLoader.Runtime;
 /// </summary>
 internal sealed class ZipDirectory
 {
-    private const uint EndSignature = 0x06054B50;
-    private const uint Zip64EndSignature = 0x06064B50;
-    private const uint Zip64LocatorSignature = 0x07064B50;
-    private const uint CentralSignature = 0x02014B50;
-    private const uint LocalSignature = 0x04034B50;
-    private const int EndLength = 22;
-    private const int Zip64EndLength = 56;
-    private const int Zip64LocatorLength = 20;
-    private const int CentralLength = 46;
-    internal const int LocalHeaderLength = 30;
-
     // The end record may be followed by a comment of up to 65,535 bytes and preceded by the Zip64 locator and record.
-    private const int TailLength = EndLength + ushort.MaxValue + Zip64LocatorLength + Zip64EndLength;
+    private const int TailLength = ZipFormat.EndOfCentralDirectoryLength + ushort.MaxValue + ZipFormat.Zip64EndOfCentralDirectoryLocatorLength + ZipFormat.Zip64EndOfCentralDirectoryLength;
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -52,7 +41,7 @@ internal sealed class ZipDirectory
     {
         var archive = source.Description;
         var length = await source.GetLengthAsync(cancellationToken).ConfigureAwait(false);
-        if (length < EndLength)
+        if (length < ZipFormat.EndOfCentralDirectoryLength)
         {
             throw RuntimeErrors.NoEndRecord(archive, length);
         }
@@ -76,25 +65,25 @@ internal sealed class ZipDirectory
         var directoryEnd = endPosition;
 
         // Python's zipfile and Info-ZIP take the Zip64 records whenever the locator is there, whatever the classic fields say.
-        var locatorAt = endAt - Zip64LocatorLength;
-        if (locatorAt >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(locatorAt)) == Zip64LocatorSignature)
+        var locatorAt = endAt - ZipFormat.Zip64EndOfCentralDirectoryLocatorLength;
+        if (locatorAt >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(locatorAt)) == ZipFormat.Zip64EndOfCentralDirectoryLocatorSignature)
         {
             var zip64Offset = BinaryPrimitives.ReadInt64LittleEndian(tail.AsSpan(locatorAt + 8));
             var locatorPosition = tailStart + locatorAt;
-            if (!FitsBefore(zip64Offset, Zip64EndLength, locatorPosition))
+            if (!FitsBefore(zip64Offset, ZipFormat.Zip64EndOfCentralDirectoryLength, locatorPosition))
             {
                 throw RuntimeErrors.Corrupt(archive, $"the Zip64 locator points to offset {zip64Offset:N0}, outside the archive before the locator at {locatorPosition:N0}");
             }
-            var zip64 = new byte[Zip64EndLength];
+            var zip64 = new byte[ZipFormat.Zip64EndOfCentralDirectoryLength];
             if (zip64Offset >= tailStart)
             {
-                tail.AsSpan((int)(zip64Offset - tailStart), Zip64EndLength).CopyTo(zip64);
+                tail.AsSpan((int)(zip64Offset - tailStart), ZipFormat.Zip64EndOfCentralDirectoryLength).CopyTo(zip64);
             }
             else
             {
                 await source.ReadAsync(zip64Offset, zip64, cancellationToken).ConfigureAwait(false);
             }
-            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64) != Zip64EndSignature)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64) != ZipFormat.Zip64EndOfCentralDirectorySignature)
             {
                 throw RuntimeErrors.Corrupt(archive, $"no Zip64 end of central directory record at offset {zip64Offset:N0}, where the locator points");
             }
@@ -116,7 +105,7 @@ internal sealed class ZipDirectory
             throw RuntimeErrors.Corrupt(archive,
                 $"the end record says the central directory is {directoryLength:N0} bytes at offset {directoryOffset:N0}, but the end records start at {directoryEnd:N0}");
         }
-        if (entryCount > directoryLength / CentralLength)
+        if (entryCount > directoryLength / ZipFormat.CentralDirectoryHeaderLength)
         {
             throw RuntimeErrors.Corrupt(archive, $"the end record counts {entryCount:N0} entries, more than a {directoryLength:N0}-byte central directory can hold");
         }
@@ -146,7 +135,7 @@ internal sealed class ZipDirectory
     /// </summary>
     public async ValueTask<long> GetDataOffsetAsync(IArchiveSource source, ZipEntryRecord entry, CancellationToken cancellationToken)
     {
-        var header = new byte[LocalHeaderLength];
+        var header = new byte[ZipFormat.LocalFileHeaderLength];
         await source.ReadAsync(entry.LocalHeaderOffset, header, cancellationToken).ConfigureAwait(false);
         return DataOffset(entry, header);
     }
@@ -154,7 +143,7 @@ internal sealed class ZipDirectory
     /// <summary>Validates a local header read elsewhere and returns where the entry's data starts.</summary>
     public long DataOffset(ZipEntryRecord entry, ReadOnlySpan<byte> header)
     {
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalSignature)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != ZipFormat.LocalFileHeaderSignature)
         {
             throw RuntimeErrors.Corrupt(Archive, $"entry '{RuntimeErrors.Printable(entry.Name)}' has no local file header at offset {entry.LocalHeaderOffset:N0}");
         }
@@ -167,7 +156,7 @@ internal sealed class ZipDirectory
                 $"the local header of entry '{RuntimeErrors.Printable(entry.Name)}' (method {method}, name length {nameLength}) disagrees with the central directory (method {entry.Method}, name length {entry.NameLength})");
         }
         // The directory checked that the header and name lie before it; the local extra field is new here.
-        var dataOffset = entry.LocalHeaderOffset + LocalHeaderLength + nameLength + extraLength;
+        var dataOffset = entry.LocalHeaderOffset + ZipFormat.LocalFileHeaderLength + nameLength + extraLength;
         if (!FitsBefore(dataOffset, entry.CompressedSize, DirectoryOffset))
         {
             throw RuntimeErrors.Corrupt(Archive,
@@ -192,18 +181,18 @@ internal sealed class ZipDirectory
     /// </summary>
     private static long? MaxExpansion(ushort method) => method switch
     {
-        8 => 1032,
-        93 => 32768,
+        ZipFormat.MethodDeflate => 1032,
+        ZipFormat.MethodZstd => 32768,
         _ => null,
     };
 
     /// <summary>The end record is the last signature whose comment length reaches exactly to the end of the archive.</summary>
     private static int FindEndRecord(byte[] tail)
     {
-        for (var at = tail.Length - EndLength; at >= 0; at--)
+        for (var at = tail.Length - ZipFormat.EndOfCentralDirectoryLength; at >= 0; at--)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(at)) == EndSignature
-                && at + EndLength + BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(at + 20)) == tail.Length)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(at)) == ZipFormat.EndOfCentralDirectorySignature
+                && at + ZipFormat.EndOfCentralDirectoryLength + BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(at + 20)) == tail.Length)
             {
                 return at;
             }
@@ -218,11 +207,11 @@ internal sealed class ZipDirectory
         var at = 0;
         for (long index = 0; index < entryCount; index++)
         {
-            if (directory.Length - at < CentralLength || BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at)) != CentralSignature)
+            if (directory.Length - at < ZipFormat.CentralDirectoryHeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at)) != ZipFormat.CentralDirectoryHeaderSignature)
             {
                 throw RuntimeErrors.Corrupt(archive, $"central directory entry {index} (at offset {directoryOffset + at:N0}) has no valid header");
             }
-            var header = directory.AsSpan(at, CentralLength);
+            var header = directory.AsSpan(at, ZipFormat.CentralDirectoryHeaderLength);
             var versionMadeBy = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(header[8..]);
             var method = BinaryPrimitives.ReadUInt16LittleEndian(header[10..]);
@@ -235,14 +224,14 @@ internal sealed class ZipDirectory
             long diskStart = BinaryPrimitives.ReadUInt16LittleEndian(header[34..]);
             var externalAttributes = BinaryPrimitives.ReadUInt32LittleEndian(header[38..]);
             long localHeaderOffset = BinaryPrimitives.ReadUInt32LittleEndian(header[42..]);
-            var recordLength = CentralLength + nameLength + extraLength + commentLength;
+            var recordLength = ZipFormat.CentralDirectoryHeaderLength + nameLength + extraLength + commentLength;
             if (directory.Length - at < recordLength)
             {
                 throw RuntimeErrors.Corrupt(archive, $"central directory entry {index} runs past the end of the directory");
             }
-            var nameBytes = directory.AsSpan(at + CentralLength, nameLength);
-            var extra = directory.AsSpan(at + CentralLength + nameLength, extraLength);
-            var name = DecodeName(archive, nameBytes, (flags & (1 << 11)) != 0);
+            var nameBytes = directory.AsSpan(at + ZipFormat.CentralDirectoryHeaderLength, nameLength);
+            var extra = directory.AsSpan(at + ZipFormat.CentralDirectoryHeaderLength + nameLength, extraLength);
+            var name = DecodeName(archive, nameBytes, (flags & ZipFormat.Utf8NameFlag) != 0);
 
             // Zip64 extended information (APPNOTE 4.5.3): only the fields whose classic value is saturated, in this order.
             ReadZip64Extra(archive, name, extra, ref size, ref compressedSize, ref localHeaderOffset, ref diskStart);
@@ -264,13 +253,13 @@ internal sealed class ZipDirectory
             {
                 throw RuntimeErrors.Corrupt(archive, $"entry '{RuntimeErrors.Printable(name)}' starts on disk {diskStart} (split archives are not supported)");
             }
-            if (size < 0 || !FitsBefore(localHeaderOffset, LocalHeaderLength + nameLength, directoryOffset)
-                || !FitsBefore(localHeaderOffset + LocalHeaderLength + nameLength, compressedSize, directoryOffset))
+            if (size < 0 || !FitsBefore(localHeaderOffset, ZipFormat.LocalFileHeaderLength + nameLength, directoryOffset)
+                || !FitsBefore(localHeaderOffset + ZipFormat.LocalFileHeaderLength + nameLength, compressedSize, directoryOffset))
             {
                 throw RuntimeErrors.Corrupt(archive,
                     $"entry '{RuntimeErrors.Printable(name)}' ({compressedSize:N0} bytes at local header offset {localHeaderOffset:N0}) lies outside the entries, which end at the central directory ({directoryOffset:N0})");
             }
-            if (method == 0 && compressedSize != size)
+            if (method == ZipFormat.MethodStored && compressedSize != size)
             {
                 throw RuntimeErrors.Corrupt(archive, $"stored entry '{RuntimeErrors.Printable(name)}' has a compressed size of {compressedSize:N0} but a size of {size:N0}");
             }
@@ -295,7 +284,7 @@ internal sealed class ZipDirectory
 
     private static void ReadZip64Extra(string archive, string name, ReadOnlySpan<byte> extra, ref long size, ref long compressedSize, ref long localHeaderOffset, ref long diskStart)
     {
-        var needed = (size == uint.MaxValue ? 8 : 0) + (compressedSize == uint.MaxValue ? 8 : 0) + (localHeaderOffset == uint.MaxValue ? 8 : 0) + (diskStart == ushort.MaxValue ? 4 : 0);
+        var needed = (size == ZipFormat.Marker32 ? 8 : 0) + (compressedSize == ZipFormat.Marker32 ? 8 : 0) + (localHeaderOffset == ZipFormat.Marker32 ? 8 : 0) + (diskStart == ZipFormat.Marker16 ? 4 : 0);
         if (needed == 0)
         {
             return;
@@ -308,17 +297,17 @@ internal sealed class ZipDirectory
             {
                 break;
             }
-            if (id == 1)
+            if (id == ZipFormat.Zip64ExtraFieldTag)
             {
                 if (length < needed)
                 {
                     break;
                 }
                 var field = extra.Slice(4, length);
-                if (size == uint.MaxValue) { size = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
-                if (compressedSize == uint.MaxValue) { compressedSize = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
-                if (localHeaderOffset == uint.MaxValue) { localHeaderOffset = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
-                if (diskStart == ushort.MaxValue) { diskStart = BinaryPrimitives.ReadUInt32LittleEndian(field); }
+                if (size == ZipFormat.Marker32) { size = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
+                if (compressedSize == ZipFormat.Marker32) { compressedSize = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
+                if (localHeaderOffset == ZipFormat.Marker32) { localHeaderOffset = BinaryPrimitives.ReadInt64LittleEndian(field); field = field[8..]; }
+                if (diskStart == ZipFormat.Marker16) { diskStart = BinaryPrimitives.ReadUInt32LittleEndian(field); }
                 return;
             }
             extra = extra[(4 + length)..];
@@ -346,36 +335,12 @@ internal sealed class ZipDirectory
         }
     }
 
-    /// <summary>Refuses every name that could land outside the base path once joined to it (zip-slip).</summary>
+    /// <summary>Refuses every name that could land outside the base path once joined to it (zip-slip): <see cref="EntryNameRules"/>.</summary>
     internal static void ValidateName(string archive, string name, bool isDirectory)
     {
-        if (name.Length == 0)
+        if (EntryNameRules.Problem(isDirectory ? name[..^1] : name) is { } problem)
         {
-            throw RuntimeErrors.UnsafeName(archive, name, "is empty");
-        }
-        if (name.Contains('\0'))
-        {
-            throw RuntimeErrors.UnsafeName(archive, name, "contains a NUL character");
-        }
-        if (name.Contains('\\'))
-        {
-            throw RuntimeErrors.UnsafeName(archive, name, "contains a backslash");
-        }
-        if (name[0] == '/' || (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0])))
-        {
-            throw RuntimeErrors.UnsafeName(archive, name, "is absolute");
-        }
-        var path = isDirectory ? name[..^1] : name;
-        foreach (var segment in path.Split('/'))
-        {
-            if (segment.Length == 0)
-            {
-                throw RuntimeErrors.UnsafeName(archive, name, "has an empty path segment");
-            }
-            if (segment is "." or "..")
-            {
-                throw RuntimeErrors.UnsafeName(archive, name, $"has a '{segment}' segment");
-            }
+            throw RuntimeErrors.UnsafeName(archive, name, problem);
         }
     }
 }

@@ -10,14 +10,9 @@ internal readonly record struct ZstdFrame(long CompressedOffset, int CompressedS
 /// contrib/seekable_format; SnapLoader.Build writes it for files over 32 MiB), so the loader can decode the frames in
 /// parallel. An entry without one (a single frame, as other zip tools write) is decoded as one stream.
 /// </summary>
-/// <remarks>Read by hand: ZstdSharp implements zstd's core format only, not the seekable format of its contrib folder.</remarks>
+/// <remarks>The table's layout is <see cref="ZstdSeekTable"/>'s, which the build writes with.</remarks>
 internal static class ZstdFrameIndex
 {
-    private const uint SkippableMagic = 0x184D2A5E;
-    private const uint SeekableMagic = 0x8F92EAB1;
-    private const int FooterSize = 9;
-    private const int HeaderSize = 8;
-
     /// <summary>Most frames an entry may have: 2 TiB in the build's 32 MiB frames.</summary>
     private const int MaxFrames = 65536;
 
@@ -39,33 +34,31 @@ internal static class ZstdFrameIndex
     /// <param name="cancellationToken">Stops the reads.</param>
     public static async Task<IReadOnlyList<ZstdFrame>?> ReadAsync(IArchiveSource source, ZipDirectory directory, ZipEntryRecord entry, long dataOffset, string declaredBy, CancellationToken cancellationToken)
     {
-        if (entry.Size < MinimumFramedSize || entry.CompressedSize < HeaderSize + FooterSize)
+        if (entry.Size < MinimumFramedSize || entry.CompressedSize < ZstdSeekTable.Length(0))
         {
             return null;
         }
-        var footer = new byte[FooterSize];
-        await source.ReadAsync(dataOffset + entry.CompressedSize - FooterSize, footer, cancellationToken).ConfigureAwait(false);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(footer.AsSpan(5)) != SeekableMagic)
+        var footer = new byte[ZstdSeekTable.FooterSize];
+        await source.ReadAsync(dataOffset + entry.CompressedSize - footer.Length, footer, cancellationToken).ConfigureAwait(false);
+        if (!ZstdSeekTable.TryReadFooter(footer, out var count, out var descriptor))
         {
             return null;
         }
 
-        var count = BinaryPrimitives.ReadUInt32LittleEndian(footer);
-        var descriptor = footer[4];
-        // Bit 7: each record also carries a checksum, which the loader does not need (SHA-256 covers the file).
-        var recordSize = (descriptor & 0x80) != 0 ? 12 : 8;
-        var tableLength = HeaderSize + (long)count * recordSize + FooterSize;
+        // Records with checksums are read past: the loader does not need them (SHA-256 covers the file).
+        var recordSize = ZstdSeekTable.EntrySizeOf(descriptor);
+        var tableLength = ZstdSeekTable.Length(count, recordSize);
         // Every frame holds at least one byte, and no more frames than MaxFrames: a crafted table cannot make the loader
         // allocate for millions of records or start a task per byte.
-        if (count == 0 || count > MaxFrames || count > entry.Size || (descriptor & 0x7C) != 0 || tableLength > entry.CompressedSize)
+        if (count == 0 || count > MaxFrames || count > entry.Size || (descriptor & ZstdSeekTable.ReservedBits) != 0 || tableLength > entry.CompressedSize)
         {
             throw Corrupt(directory, entry, $"its seek table claims {count:N0} frames, which cannot fit its {entry.CompressedSize:N0} bytes");
         }
         var table = new byte[tableLength];
         var tableOffset = entry.CompressedSize - tableLength;
         await source.ReadAsync(dataOffset + tableOffset, table, cancellationToken).ConfigureAwait(false);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(table) != SkippableMagic
-            || BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4)) != tableLength - HeaderSize)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(table) != ZstdSeekTable.SkippableMagic
+            || BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4)) != tableLength - ZstdSeekTable.HeaderSize)
         {
             throw Corrupt(directory, entry, "its seek table does not start with the skippable frame that should hold it");
         }
@@ -79,7 +72,7 @@ internal static class ZstdFrameIndex
         long compressedAt = 0, decompressedAt = 0;
         for (var i = 0; i < frames.Length; i++)
         {
-            var record = table.AsSpan(HeaderSize + i * recordSize);
+            var record = table.AsSpan(ZstdSeekTable.HeaderSize + i * recordSize);
             var compressed = BinaryPrimitives.ReadUInt32LittleEndian(record);
             var decompressed = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
             if (compressed == 0 || decompressed == 0 || compressed > int.MaxValue || decompressed > int.MaxValue)

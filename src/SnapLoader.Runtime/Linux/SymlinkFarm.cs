@@ -131,11 +131,13 @@ internal static class SymlinkFarm
     private static void Link(string root, int rootFd, string relativePath, string target)
     {
         var link = Path.Combine(root, relativePath);
-        var segments = relativePath.Split('/');
-        if (segments.Any(s => s is "" or "." or ".."))
+        // Every name was checked where it came from (the archive's directory, CreateMemoryFile); this keeps the link
+        // inside the folder whatever a later caller passes.
+        if (EntryNameRules.Problem(relativePath) is { } problem)
         {
-            throw new ArgumentException($"'{relativePath}' must be a relative path without empty, '.' or '..' segments.", nameof(relativePath));
+            throw new ArgumentException($"The link name '{relativePath}' {problem}.", nameof(relativePath));
         }
+        var segments = relativePath.Split('/');
         var opened = new List<int>();
         try
         {

@@ -20,7 +20,7 @@ internal static partial class ArchiveLoader
         var entry = item.Entry;
         var declaredBy = DeclaredBy(item);
         await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
-        Stream decoder = entry.Method == MethodDeflate
+        Stream decoder = entry.Method == ZipFormat.MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
             : zstd!.Create(compressed);
         var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);

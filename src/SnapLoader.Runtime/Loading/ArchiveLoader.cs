@@ -14,10 +14,6 @@ namespace SnapLoader.Runtime;
 /// </summary>
 internal static partial class ArchiveLoader
 {
-    internal const ushort MethodStored = 0;
-    internal const ushort MethodDeflate = 8;
-    internal const ushort MethodZstd = 93;
-
     /// <summary>Loads the files of <paramref name="source"/>; see the overload with statistics.</summary>
     public static Task<IReadOnlyList<LoadedFile>> LoadAsync(
         IArchiveSource source,
@@ -84,7 +80,7 @@ internal static partial class ArchiveLoader
         // Sized as the memory check counted it: no larger than the largest compressed entry needs.
         var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, options));
         // Disposed last, once every worker is done with its decoders.
-        using var zstd = entries.Any(e => e.Method == MethodZstd) ? ZstdDecoders.Open() : null;
+        using var zstd = entries.Any(e => e.Method == ZipFormat.MethodZstd) ? ZstdDecoders.Open() : null;
         statistics.ZstdDecoder = zstd?.Description;
         // The largest entries first, so that the last to finish is a small one and every core stays busy to the end.
         var start = Enumerable.Range(0, plan.Count).OrderByDescending(i => plan[i].Entry.CompressedSize).ToArray();
@@ -260,7 +256,7 @@ internal static partial class ArchiveLoader
         }
         foreach (var item in plan)
         {
-            if (item.Entry.Method is not (MethodStored or MethodDeflate or MethodZstd))
+            if (item.Entry.Method is not (ZipFormat.MethodStored or ZipFormat.MethodDeflate or ZipFormat.MethodZstd))
             {
                 throw RuntimeErrors.UnsupportedMethod(directory.Archive, item.Entry.Name, item.Entry.Method);
             }
@@ -282,11 +278,11 @@ internal static partial class ArchiveLoader
         using var sha = item.HasManifest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var crc = sha is null ? new Crc32() : null;
 
-        if (entry.Method == MethodStored)
+        if (entry.Method == ZipFormat.MethodStored)
         {
             await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
-        else if (entry.Method == MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, DeclaredBy(item), cancellationToken).ConfigureAwait(false) is { } frames)
+        else if (entry.Method == ZipFormat.MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, DeclaredBy(item), cancellationToken).ConfigureAwait(false) is { } frames)
         {
             await LoadFramesAsync(source, directory, item, dataOffset, frames, file, slots, zstd!, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
@@ -417,10 +413,10 @@ internal static partial class ArchiveLoader
         {
             return await decoder.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException || (e is EndOfStreamException && entry.Method == MethodZstd))
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException || (e is EndOfStreamException && entry.Method == ZipFormat.MethodZstd))
         {
             throw new SnapLoaderException(RuntimeErrorCodes.CorruptDirectory,
-                $"Entry '{RuntimeErrors.Printable(entry.Name)}' of {directory.Archive} cannot be decoded ({(entry.Method == MethodDeflate ? "deflate" : "zstd")}) after {decodedSoFar:N0} bytes: {e.Message} The archive is damaged; make or upload it again.", e);
+                $"Entry '{RuntimeErrors.Printable(entry.Name)}' of {directory.Archive} cannot be decoded ({(entry.Method == ZipFormat.MethodDeflate ? "deflate" : "zstd")}) after {decodedSoFar:N0} bytes: {e.Message} The archive is damaged; make or upload it again.", e);
         }
     }
 }

@@ -123,7 +123,7 @@ internal sealed class LoadedArchive
         var ms = (long)wall.TotalMilliseconds;
         // Per entry: identical files the build stored once share one memory file, fetched and verified once.
         var entries = loaded.DistinctBy(f => f.File).ToList();
-        var compressed = entries.Count(f => f.Entry.Method != ArchiveLoader.MethodStored);
+        var compressed = entries.Count(f => f.Entry.Method != ZipFormat.MethodStored);
         var shared = loaded.Count - entries.Count;
         LambdaLog.Info($"download: {statistics.Ranges} ranged reads from {source.Description}", Fields(statistics.DownloadBytes, ms, statistics.DownloadBusy));
         LambdaLog.Info($"decode: {compressed} compressed and {entries.Count - compressed} stored files", Fields(statistics.DecodeBytes, ms, statistics.DecodeBusy));

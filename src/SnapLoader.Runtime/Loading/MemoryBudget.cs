@@ -47,12 +47,12 @@ internal static class MemoryBudget
             var ranges = Chunks(entry.CompressedSize, rangeBuffer) + (entry.CompressedSize > LoaderOptions.FirstRangeSize ? 1 : 0);
             switch (entry.Method)
             {
-                case ArchiveLoader.MethodStored:
+                case ZipFormat.MethodStored:
                     slotUses += Chunks(entry.Size, options.RangeSize);
                     slotCost = Math.Max(slotCost, chunk);
                     perEntry.Add(chunk);
                     break;
-                case ArchiveLoader.MethodZstd:
+                case ZipFormat.MethodZstd:
                     slotUses += Math.Max(ranges, Chunks(entry.Size, chunk));
                     slotCost = Math.Max(slotCost, Math.Max(rangeBuffer, 2 * chunk));
                     perEntry.Add((decodeChunks + 1) * chunk);
@@ -73,7 +73,7 @@ internal static class MemoryBudget
     /// (each of them is one range then, and a 16 MiB buffer for a 300 KiB library would only take memory).
     /// </summary>
     public static int RangeBufferSize(IEnumerable<ZipEntryRecord> entries, LoaderOptions options) =>
-        (int)Math.Max(1, Math.Min(options.RangeSize, entries.Where(e => e.Method != ArchiveLoader.MethodStored).Select(e => e.CompressedSize).DefaultIfEmpty(0).Max()));
+        (int)Math.Max(1, Math.Min(options.RangeSize, entries.Where(e => e.Method != ZipFormat.MethodStored).Select(e => e.CompressedSize).DefaultIfEmpty(0).Max()));
 
     /// <summary>Checks the files of <paramref name="entries"/> against the limit <see cref="MemoryLimit.Find"/> gives, if any.</summary>
     /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>

@@ -21,8 +21,8 @@ internal static class RuntimeErrors
 
     public static SnapLoaderException UnsafeName(string archive, string name, string why) =>
         new(RuntimeErrorCodes.UnsafeEntryName,
-            $"The archive {archive} has an entry named '{Printable(name)}', which {why}: such a name could escape the base path (zip-slip), so the archive is refused. " +
-            "Entry names must be relative paths with forward slashes and no '.' or '..' segments.");
+            $"The archive {archive} has an entry named '{Printable(name)}', which {why}, so the archive is refused. " +
+            "Entry names must be relative paths with forward slashes, no '.', '..' or empty segments and no control characters, so that each stays inside the base path (zip-slip) and names one file.");
 
     public static SnapLoaderException Symlink(string archive, string name) =>
         new(RuntimeErrorCodes.SymlinkEntry,
@@ -63,7 +63,7 @@ internal static class RuntimeErrors
 
     public static SnapLoaderException UnsupportedMethod(string archive, string name, int method) =>
         new(RuntimeErrorCodes.UnsupportedCompression,
-            $"Entry '{Printable(name)}' of {archive} uses compression method {method}; SnapLoader reads 0 (stored), 8 (deflate) and 93 (zstd). " +
+            $"Entry '{Printable(name)}' of {archive} uses compression method {method}; SnapLoader reads {ZipFormat.MethodStored} (stored), {ZipFormat.MethodDeflate} (deflate) and {ZipFormat.MethodZstd} (zstd). " +
             "Make the archive with deflate (zip -r, Python zipfile with ZIP_DEFLATED) or with SnapLoader.Build.");
 
     /// <summary>Names can hold anything; an error message must stay one readable line.</summary>

@@ -186,7 +186,7 @@ internal sealed class S3ArchiveSource : IArchiveSource
             var errorCode = s3.ErrorCode ?? "";
             if (S3Failures.IsWrongRegion(s3))
             {
-                return FaultErrors.WrongRegion(Bucket, Key, RegionAsked, S3Failures.RegionSaid(s3), operation, s3);
+                return FaultErrors.WrongRegion(Bucket, Key, RegionAsked, BucketRegionHint.From(s3), operation, s3);
             }
             if (errorCode == "NoSuchBucket")
             {

@@ -1,14 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Amazon.Runtime;
-using Amazon.Runtime.Internal;
 using Amazon.S3;
 
 namespace SnapLoader.Runtime;
 
 /// <summary>Sorts the failures of an S3 request: which may pass on another attempt, which say the bucket is elsewhere.</summary>
-internal static partial class S3Failures
+internal static class S3Failures
 {
     /// <summary>
     /// Whether another attempt may succeed: S3's own "try again" answers (5xx, SlowDown, RequestTimeout), a connection
@@ -56,36 +54,7 @@ internal static partial class S3Failures
     /// </summary>
     public static bool IsWrongRegion(AmazonS3Exception e) =>
         e.ErrorCode is "PermanentRedirect" or "IllegalLocationConstraintException" || e.StatusCode == HttpStatusCode.MovedPermanently ||
-        (e.ErrorCode == "AuthorizationHeaderMalformed" && RegionSaid(e) is not null);
-
-    /// <summary>
-    /// The bucket's region as S3 gave it: its x-amz-bucket-region header, else "expecting 'r'" in its message, else its
-    /// Region element, else the endpoint it named.
-    /// </summary>
-    public static string? RegionSaid(AmazonS3Exception e)
-    {
-        // The SDK keeps the HTTP answer on the exception underneath; S3 puts the region header on every redirect.
-        if (e.InnerException is HttpErrorResponseException { Response: { } response } && response.IsHeaderPresent("x-amz-bucket-region") &&
-            response.GetHeaderValue("x-amz-bucket-region") is { Length: > 0 } header)
-        {
-            return header;
-        }
-        foreach (var text in new[] { e.Message, e.ResponseBody })
-        {
-            if (text is null)
-            {
-                continue;
-            }
-            foreach (var pattern in new[] { ExpectingRegion(), RegionElement(), EndpointRegion() })
-            {
-                if (pattern.Match(text) is { Success: true } match)
-                {
-                    return match.Groups[1].Value;
-                }
-            }
-        }
-        return null;
-    }
+        (e.ErrorCode == "AuthorizationHeaderMalformed" && BucketRegionHint.From(e) is not null);
 
     /// <summary>One line for the middle of a message (no final period): the S3 error code and status, or what the network did.</summary>
     public static string Describe(Exception e) => DescribeWithPeriod(e).TrimEnd('.', ' ');
@@ -97,14 +66,4 @@ internal static partial class S3Failures
         _ when e.InnerException is { } inner && inner.Message != e.Message => $"{e.Message} ({inner.Message})",
         _ => e.Message,
     };
-
-    [GeneratedRegex(@"expecting '([a-z0-9-]+)'")]
-    private static partial Regex ExpectingRegion();
-
-    [GeneratedRegex(@"<Region>([a-z0-9-]+)</Region>")]
-    private static partial Regex RegionElement();
-
-    // "<Endpoint>bucket.s3.eu-west-1.amazonaws.com</Endpoint>" or s3-eu-west-1.
-    [GeneratedRegex(@"\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")]
-    private static partial Regex EndpointRegion();
 }

@@ -27,7 +27,7 @@ internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
             foreach (var entry in archive.Entries.OrderByDescending(e => e.CompressedSize))
             {
                 var record = directory.Entries.Single(e => e.Name == entry.Name);
-                var frames = entry.Method == ArchiveLoader.MethodZstd
+                var frames = entry.Method == ZipFormat.MethodZstd
                     ? ZstdFrameIndex.ReadAsync(source, directory, record, entry.DataOffset, "the benchmark", CancellationToken.None).GetAwaiter().GetResult()
                     : null;
                 // An entry without a seek table is one unit: the whole of its compressed data.

@@ -4,34 +4,11 @@ namespace SnapLoader.Build.Tasks.Archive;
 
 /// <summary>
 /// The ZIP records this writer emits (PKWARE APPNOTE 6.3.10, sections 4.3 and 4.5.3), laid out byte by
-/// byte. Only what a loader needs: no data descriptors, no timestamps beyond a fixed DOS one, no extra
-/// fields other than Zip64, so the same files always give the same bytes.
+/// byte with the numbers of <see cref="ZipFormat"/>. Only what a loader needs: no data descriptors, no timestamps
+/// beyond a fixed DOS one, no extra fields other than Zip64, so the same files always give the same bytes.
 /// </summary>
-internal static class ZipFormat
+internal static class ZipRecords
 {
-    public const uint LocalFileHeaderSignature = 0x04034B50;
-    public const uint CentralDirectoryHeaderSignature = 0x02014B50;
-    public const uint Zip64EndOfCentralDirectorySignature = 0x06064B50;
-    public const uint Zip64EndOfCentralDirectoryLocatorSignature = 0x07064B50;
-    public const uint EndOfCentralDirectorySignature = 0x06054B50;
-
-    public const int LocalFileHeaderLength = 30;
-    public const int CentralDirectoryHeaderLength = 46;
-    public const int Zip64EndOfCentralDirectoryLength = 56;
-    public const int Zip64EndOfCentralDirectoryLocatorLength = 20;
-    public const int EndOfCentralDirectoryLength = 22;
-
-    public const ushort MethodStored = 0;
-    public const ushort MethodDeflate = 8;
-
-    /// <summary>Zstandard, as registered in APPNOTE 6.3.7 (4.4.5) and used by Python 3.14 and 7-Zip.</summary>
-    public const ushort MethodZstd = 93;
-
-    public const ushort Zip64ExtraFieldTag = 0x0001;
-
-    /// <summary>General purpose bit 11: the name is UTF-8. Set only for names that are not plain ASCII.</summary>
-    public const ushort Utf8NameFlag = 1 << 11;
-
     /// <summary>1980-01-01, the earliest DOS date: fixed so a rebuild of the same files gives the same bytes.</summary>
     public const ushort FixedDosDate = (0 << 9) | (1 << 5) | 1;
 
@@ -43,9 +20,6 @@ internal static class ZipFormat
 
     /// <summary>S_IFREG | 0644 in the upper 16 bits, the Unix convention for external attributes.</summary>
     public const uint RegularFileExternalAttributes = 0x81A4u << 16;
-
-    public const uint Marker32 = 0xFFFFFFFF;
-    public const ushort Marker16 = 0xFFFF;
 
     private const ushort VersionStored = 10;
     private const ushort VersionDeflate = 20;
@@ -59,8 +33,8 @@ internal static class ZipFormat
     {
         var forMethod = method switch
         {
-            MethodZstd => VersionZstd,
-            MethodDeflate => VersionDeflate,
+            ZipFormat.MethodZstd => VersionZstd,
+            ZipFormat.MethodDeflate => VersionDeflate,
             _ => VersionStored,
         };
         return zip64 ? Math.Max(forMethod, VersionZip64) : forMethod;
@@ -71,9 +45,9 @@ internal static class ZipFormat
     {
         var sizesInZip64 = entry.SizesInZip64;
         var extraLength = sizesInZip64 ? 4 + 16 : 0;
-        var buffer = new byte[LocalFileHeaderLength + entry.Name.Length + extraLength];
+        var buffer = new byte[ZipFormat.LocalFileHeaderLength + entry.Name.Length + extraLength];
         var span = buffer.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(span, LocalFileHeaderSignature);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, ZipFormat.LocalFileHeaderSignature);
         // Same version as the central header even when only the offset needed Zip64, so the two agree.
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], VersionNeeded(entry.Method, sizesInZip64 || entry.OffsetInZip64));
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], entry.Flags);
@@ -81,16 +55,16 @@ internal static class ZipFormat
         BinaryPrimitives.WriteUInt16LittleEndian(span[10..], FixedDosTime);
         BinaryPrimitives.WriteUInt16LittleEndian(span[12..], FixedDosDate);
         BinaryPrimitives.WriteUInt32LittleEndian(span[14..], entry.Crc32);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[18..], sizesInZip64 ? Marker32 : (uint)entry.CompressedSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[22..], sizesInZip64 ? Marker32 : (uint)entry.Size);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[18..], sizesInZip64 ? ZipFormat.Marker32 : (uint)entry.CompressedSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[22..], sizesInZip64 ? ZipFormat.Marker32 : (uint)entry.Size);
         BinaryPrimitives.WriteUInt16LittleEndian(span[26..], (ushort)entry.Name.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(span[28..], (ushort)extraLength);
-        entry.Name.CopyTo(span[LocalFileHeaderLength..]);
+        entry.Name.CopyTo(span[ZipFormat.LocalFileHeaderLength..]);
         if (sizesInZip64)
         {
             // In a local header the Zip64 field must hold both sizes, original first (APPNOTE 4.5.3).
-            var extra = span[(LocalFileHeaderLength + entry.Name.Length)..];
-            BinaryPrimitives.WriteUInt16LittleEndian(extra, Zip64ExtraFieldTag);
+            var extra = span[(ZipFormat.LocalFileHeaderLength + entry.Name.Length)..];
+            BinaryPrimitives.WriteUInt16LittleEndian(extra, ZipFormat.Zip64ExtraFieldTag);
             BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], 16);
             BinaryPrimitives.WriteUInt64LittleEndian(extra[4..], (ulong)entry.Size);
             BinaryPrimitives.WriteUInt64LittleEndian(extra[12..], (ulong)entry.CompressedSize);
@@ -106,9 +80,9 @@ internal static class ZipFormat
         // Here the Zip64 field holds only the values whose 32-bit field reads 0xFFFFFFFF, in this order.
         var zip64DataLength = (sizesInZip64 ? 16 : 0) + (offsetInZip64 ? 8 : 0);
         var extraLength = zip64DataLength == 0 ? 0 : 4 + zip64DataLength;
-        var buffer = new byte[CentralDirectoryHeaderLength + entry.Name.Length + extraLength];
+        var buffer = new byte[ZipFormat.CentralDirectoryHeaderLength + entry.Name.Length + extraLength];
         var span = buffer.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(span, CentralDirectoryHeaderSignature);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, ZipFormat.CentralDirectoryHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], VersionMadeBy);
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], VersionNeeded(entry.Method, sizesInZip64 || offsetInZip64));
         BinaryPrimitives.WriteUInt16LittleEndian(span[8..], entry.Flags);
@@ -116,20 +90,20 @@ internal static class ZipFormat
         BinaryPrimitives.WriteUInt16LittleEndian(span[12..], FixedDosTime);
         BinaryPrimitives.WriteUInt16LittleEndian(span[14..], FixedDosDate);
         BinaryPrimitives.WriteUInt32LittleEndian(span[16..], entry.Crc32);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], sizesInZip64 ? Marker32 : (uint)entry.CompressedSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[24..], sizesInZip64 ? Marker32 : (uint)entry.Size);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], sizesInZip64 ? ZipFormat.Marker32 : (uint)entry.CompressedSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[24..], sizesInZip64 ? ZipFormat.Marker32 : (uint)entry.Size);
         BinaryPrimitives.WriteUInt16LittleEndian(span[28..], (ushort)entry.Name.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(span[30..], (ushort)extraLength);
         BinaryPrimitives.WriteUInt16LittleEndian(span[32..], 0); // comment length
         BinaryPrimitives.WriteUInt16LittleEndian(span[34..], 0); // disk number start
         BinaryPrimitives.WriteUInt16LittleEndian(span[36..], 0); // internal attributes
         BinaryPrimitives.WriteUInt32LittleEndian(span[38..], RegularFileExternalAttributes);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[42..], offsetInZip64 ? Marker32 : (uint)entry.LocalHeaderOffset);
-        entry.Name.CopyTo(span[CentralDirectoryHeaderLength..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[42..], offsetInZip64 ? ZipFormat.Marker32 : (uint)entry.LocalHeaderOffset);
+        entry.Name.CopyTo(span[ZipFormat.CentralDirectoryHeaderLength..]);
         if (extraLength != 0)
         {
-            var extra = span[(CentralDirectoryHeaderLength + entry.Name.Length)..];
-            BinaryPrimitives.WriteUInt16LittleEndian(extra, Zip64ExtraFieldTag);
+            var extra = span[(ZipFormat.CentralDirectoryHeaderLength + entry.Name.Length)..];
+            BinaryPrimitives.WriteUInt16LittleEndian(extra, ZipFormat.Zip64ExtraFieldTag);
             BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], (ushort)zip64DataLength);
             var values = extra[4..];
             if (sizesInZip64)
@@ -153,16 +127,16 @@ internal static class ZipFormat
     public static byte[] EndRecords(long entryCount, long centralDirectoryOffset, long centralDirectoryLength, bool forceZip64)
     {
         var zip64 = forceZip64
-            || entryCount >= Marker16
-            || centralDirectoryOffset >= Marker32
-            || centralDirectoryLength >= Marker32;
-        var length = EndOfCentralDirectoryLength + (zip64 ? Zip64EndOfCentralDirectoryLength + Zip64EndOfCentralDirectoryLocatorLength : 0);
+            || entryCount >= ZipFormat.Marker16
+            || centralDirectoryOffset >= ZipFormat.Marker32
+            || centralDirectoryLength >= ZipFormat.Marker32;
+        var length = ZipFormat.EndOfCentralDirectoryLength + (zip64 ? ZipFormat.Zip64EndOfCentralDirectoryLength + ZipFormat.Zip64EndOfCentralDirectoryLocatorLength : 0);
         var buffer = new byte[length];
         var span = buffer.AsSpan();
         if (zip64)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(span, Zip64EndOfCentralDirectorySignature);
-            BinaryPrimitives.WriteUInt64LittleEndian(span[4..], Zip64EndOfCentralDirectoryLength - 12);
+            BinaryPrimitives.WriteUInt32LittleEndian(span, ZipFormat.Zip64EndOfCentralDirectorySignature);
+            BinaryPrimitives.WriteUInt64LittleEndian(span[4..], ZipFormat.Zip64EndOfCentralDirectoryLength - 12);
             BinaryPrimitives.WriteUInt16LittleEndian(span[12..], VersionMadeBy);
             BinaryPrimitives.WriteUInt16LittleEndian(span[14..], VersionZip64);
             BinaryPrimitives.WriteUInt32LittleEndian(span[16..], 0); // this disk
@@ -171,22 +145,22 @@ internal static class ZipFormat
             BinaryPrimitives.WriteUInt64LittleEndian(span[32..], (ulong)entryCount);
             BinaryPrimitives.WriteUInt64LittleEndian(span[40..], (ulong)centralDirectoryLength);
             BinaryPrimitives.WriteUInt64LittleEndian(span[48..], (ulong)centralDirectoryOffset);
-            var locator = span[Zip64EndOfCentralDirectoryLength..];
-            BinaryPrimitives.WriteUInt32LittleEndian(locator, Zip64EndOfCentralDirectoryLocatorSignature);
+            var locator = span[ZipFormat.Zip64EndOfCentralDirectoryLength..];
+            BinaryPrimitives.WriteUInt32LittleEndian(locator, ZipFormat.Zip64EndOfCentralDirectoryLocatorSignature);
             BinaryPrimitives.WriteUInt32LittleEndian(locator[4..], 0); // disk with the Zip64 end record
             BinaryPrimitives.WriteUInt64LittleEndian(locator[8..], (ulong)(centralDirectoryOffset + centralDirectoryLength));
             BinaryPrimitives.WriteUInt32LittleEndian(locator[16..], 1); // total disks
-            span = span[(Zip64EndOfCentralDirectoryLength + Zip64EndOfCentralDirectoryLocatorLength)..];
+            span = span[(ZipFormat.Zip64EndOfCentralDirectoryLength + ZipFormat.Zip64EndOfCentralDirectoryLocatorLength)..];
         }
 
         // With a Zip64 record every classic field is a marker, so a reader never mixes the two sources.
-        BinaryPrimitives.WriteUInt32LittleEndian(span, EndOfCentralDirectorySignature);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, ZipFormat.EndOfCentralDirectorySignature);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], 0); // this disk
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0); // disk with the central directory
-        BinaryPrimitives.WriteUInt16LittleEndian(span[8..], zip64 ? Marker16 : (ushort)entryCount);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[10..], zip64 ? Marker16 : (ushort)entryCount);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], zip64 ? Marker32 : (uint)centralDirectoryLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], zip64 ? Marker32 : (uint)centralDirectoryOffset);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[8..], zip64 ? ZipFormat.Marker16 : (ushort)entryCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[10..], zip64 ? ZipFormat.Marker16 : (ushort)entryCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], zip64 ? ZipFormat.Marker32 : (uint)centralDirectoryLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], zip64 ? ZipFormat.Marker32 : (uint)centralDirectoryOffset);
         BinaryPrimitives.WriteUInt16LittleEndian(span[20..], 0); // comment length
         return buffer;
     }
