@@ -30,7 +30,7 @@ public static partial class SnapLoaderRuntime
     public static SnapLoaderManifest? Manifest => Volatile.Read(ref s_manifest);
 
     /// <summary>
-    /// The root the moved files' relative paths are under: set by <see cref="SetBasePath"/>, else
+    /// The root the moved files' relative paths are under: what <see cref="SetBasePath"/> set, else
     /// <c>SNAPLOADER_BASE_PATH</c>, else <c>LAMBDA_TASK_ROOT</c>, else the application's folder.
     /// </summary>
     public static string BasePath
@@ -45,6 +45,36 @@ public static partial class SnapLoaderRuntime
     public static bool IsPreloaded => PreloadShim.IsPreloaded;
 
     /// <summary>
+    /// The Python tool's <c>set_base_path</c>: sets <see cref="BasePath"/>, which <see cref="CreateSymlinks"/> registers
+    /// memory files under and which the loads by hand use when their options name no base path.
+    /// </summary>
+    /// <example><code>SnapLoaderRuntime.SetBasePath("/opt/ml/model");</code></example>
+    /// <param name="path">An absolute folder.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is not an absolute path.</exception>
+    public static void SetBasePath(string path)
+    {
+        if (string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path))
+        {
+            throw new ArgumentException($"The base path '{path}' must be an absolute path.", nameof(path));
+        }
+        s_basePath = Path.TrimEndingDirectorySeparator(path);
+    }
+
+    /// <summary>
+    /// The Python tool's <c>setup_preload</c>, which sets <c>LD_PRELOAD</c>. A running process cannot take a preload
+    /// any more, so in .NET the exec wrapper (<c>AWS_LAMBDA_EXEC_WRAPPER</c>) preloads the shim when the function's
+    /// process starts, and this only reports whether it did (<see cref="IsPreloaded"/>), and logs once which
+    /// environment variable to set when it did not.
+    /// </summary>
+    /// <example><code>if (!SnapLoaderRuntime.SetupPreload()) { /* native code will not see the original paths */ }</code></example>
+    /// <returns>Whether the shim is preloaded.</returns>
+    public static bool SetupPreload()
+    {
+        WarnIfNotPreloaded();
+        return PreloadShim.IsPreloaded;
+    }
+
+    /// <summary>
     /// Loads the archive of <paramref name="manifest"/> into sealed memory files, verifies every file's SHA-256,
     /// registers the original paths, loads the native libraries in order and hooks SnapStart. The generated bootstrap
     /// calls this from its module initializer, before any of the function's own code runs.
@@ -52,6 +82,9 @@ public static partial class SnapLoaderRuntime
     /// <param name="manifest">The manifest compiled into the function assembly.</param>
     /// <exception cref="SnapLoaderException">The archive could not be loaded; its <see cref="SnapLoaderException.Code"/>
     /// and message say which file, which location and what to check. Nothing of it stays registered.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="manifest"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">Another manifest was started before: only the function project may
+    /// reference SnapLoader.Build.</exception>
     public static void Start(SnapLoaderManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -105,7 +138,29 @@ public static partial class SnapLoaderRuntime
     /// function is in place, so that nothing loaded later can take over an original path.
     /// </summary>
     /// <example><code>SnapLoaderRuntime.FreezeRegistrations();</code></example>
+    /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.ShimRegistrationFailed"/> when the shim refuses.</exception>
     public static void FreezeRegistrations() => PreloadShim.Freeze();
+
+    /// <summary>
+    /// The Python tool's <c>register_snapstart_hook</c>: registers <see cref="BeforeSnapshotAsync"/> and
+    /// <see cref="AfterRestoreAsync"/> with Amazon.Lambda.Core's SnapshotRestore, once per process; after a restore they
+    /// check every memory file and recreate the links of every loaded archive (so it takes no folder, unlike the Python
+    /// one). <see cref="Start"/> and <see cref="LoadLibrariesFromS3Async"/> call it. Must be called during init: Lambda
+    /// ignores hooks registered later.
+    /// </summary>
+    /// <example><code>SnapLoaderRuntime.RegisterSnapStartHook();</code></example>
+    /// <returns>Whether SnapshotRestore took the hooks (false outside Lambda, or with Amazon.Lambda.Core before 2.5.0).</returns>
+    public static bool RegisterSnapStartHook()
+    {
+        lock (s_gate)
+        {
+            if (!s_hooksRegistered)
+            {
+                s_hooksRegistered = SnapStartHooks.TryRegister(BeforeSnapshotAsync, AfterRestoreAsync);
+            }
+            return s_hooksRegistered;
+        }
+    }
 
     /// <summary>Runs what SnapLoader does before a snapshot; the SnapStart hook, public so a local run can drive it.</summary>
     public static ValueTask BeforeSnapshotAsync()

@@ -73,7 +73,7 @@ public sealed class LoadDeadlineTests
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() =>
-            SnapLoaderRuntime.StreamLibrariesFromS3Async(Bucket, ZstdKey, basePath: "/opt/deadline", targetDirectory: Path.Combine(s_fixture.Folder, "api-links")));
+            SnapLoaderRuntime.StreamLibrariesFromS3Async(Bucket, ZstdKey, new ArchiveLoadOptions { BasePath = "/opt/deadline", TargetDirectory = Path.Combine(s_fixture.Folder, "api-links") }));
 
         Assert.AreEqual(RuntimeErrorCodes.LoadDeadlineExceeded, error.Code, error.Message);
         Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(2), $"{clock.Elapsed.TotalSeconds:F2} s");
@@ -88,7 +88,7 @@ public sealed class LoadDeadlineTests
         var clock = Stopwatch.StartNew();
 
         await Assert.ThrowsAsync<OperationCanceledException>(() =>
-            SnapLoaderRuntime.StreamLibrariesFromS3Async(Bucket, ZstdKey, basePath: "/opt/cancel", targetDirectory: Path.Combine(s_fixture.Folder, "cancel-links"), cancellationToken: cancel.Token));
+            SnapLoaderRuntime.StreamLibrariesFromS3Async(Bucket, ZstdKey, new ArchiveLoadOptions { BasePath = "/opt/cancel", TargetDirectory = Path.Combine(s_fixture.Folder, "cancel-links") }, cancel.Token));
 
         Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(2), $"{clock.Elapsed.TotalSeconds:F2} s");
     }

@@ -2,10 +2,10 @@ using SnapLoader.Tests;
 
 namespace SnapLoader.Runtime.Tests;
 
-/// <summary>The .NET form of lambda-snaploader's API, on archives and files made by hand.</summary>
+/// <summary>The .NET form of lambda-snaploader's API, on archives and memory files made by hand.</summary>
 [TestClass]
 [DoNotParallelize] // the API keeps process-wide state, as the Python module did
-public sealed class PredecessorApiTests
+public sealed class ByHandTests
 {
     [TestMethod]
     public async Task AUserMadeZipLoadsWithAFilterAndEveryFileIsReachable()
@@ -19,8 +19,14 @@ public sealed class PredecessorApiTests
         ProcessRunner.Run("zip", ["-r", "-q", zip, "models", "README.txt"], content).EnsureSuccess("zip -r");
         var links = Path.Combine(folder, "links");
 
-        await SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, fileFilter: name => name.StartsWith("models/", StringComparison.Ordinal),
-            basePath: "/opt/ml/model", targetDirectory: links);
+        var basePathBefore = SnapLoaderRuntime.BasePath;
+
+        await SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, new ArchiveLoadOptions
+        {
+            FileFilter = name => name.StartsWith("models/", StringComparison.Ordinal),
+            BasePath = "/opt/ml/model",
+            TargetDirectory = links,
+        });
 
         Assert.AreEqual("cat\ndog\n", File.ReadAllText(Path.Combine(links, "models", "labels.txt")));
         Assert.IsFalse(File.Exists(Path.Combine(links, "README.txt")), "the filter left it out");
@@ -28,6 +34,35 @@ public sealed class PredecessorApiTests
         Assert.AreEqual(Path.Combine(links, "models/labels.txt"), SnapLoaderRuntime.GetPath("models/labels.txt"));
         Assert.IsTrue(SnapLoaderRuntime.GetFileDescriptors().ContainsKey("models/labels.txt"));
         Assert.IsNull(SnapLoaderRuntime.GetPath("README.txt"));
+        Assert.AreEqual(basePathBefore, SnapLoaderRuntime.BasePath, "a load's base path is its own, not the process's");
+    }
+
+    [TestMethod]
+    public async Task WithoutABasePathTheLoadUsesTheProcesssOne()
+    {
+        var folder = TestPaths.NewTempFolder("api");
+        var content = Directory.CreateDirectory(Path.Combine(folder, "content")).FullName;
+        File.WriteAllText(Path.Combine(content, "weights.bin"), "w");
+        var zip = Path.Combine(folder, "user.zip");
+        ProcessRunner.Run("zip", ["-q", zip, "weights.bin"], content).EnsureSuccess("zip");
+        var links = Path.Combine(folder, "links");
+        using var env = new EnvironmentScope(new() { ["SNAPLOADER_BASE_PATH"] = "/opt/by-environment" });
+
+        await SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, new ArchiveLoadOptions { TargetDirectory = links });
+
+        Assert.AreEqual(Path.Combine(links, "weights.bin"), SnapLoaderRuntime.GetPath("/opt/by-environment/weights.bin"));
+    }
+
+    [TestMethod]
+    [DataRow("relative/base", "/tmp/links")]
+    [DataRow("/opt/base", "relative/links")]
+    [DataRow("/opt/base", "")]
+    public async Task AFolderThatIsNotAbsoluteIsRefusedBeforeTheArchiveIsOpened(string basePath, string targetDirectory)
+    {
+        var error = await Assert.ThrowsExactlyAsync<ArgumentException>(() => SnapLoaderRuntime.LoadLibrariesFromFileAsync(
+            "/nonexistent/archive.zip", new ArchiveLoadOptions { BasePath = basePath, TargetDirectory = targetDirectory }));
+
+        StringAssert.Contains(error.Message, "must be an absolute path");
     }
 
     [TestMethod]
@@ -50,7 +85,7 @@ public sealed class PredecessorApiTests
             ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
         });
 
-        await SnapLoaderRuntime.LoadLibrariesFromS3Async("user-libs", "libs/user.zip", basePath: "/srv/app", targetDirectory: links);
+        await SnapLoaderRuntime.LoadLibrariesFromS3Async("user-libs", "libs/user.zip", new ArchiveLoadOptions { BasePath = "/srv/app", TargetDirectory = links });
 
         Assert.AreEqual("hello", File.ReadAllText(Path.Combine(links, "vocab.txt")));
         Assert.AreEqual(Path.Combine(links, "vocab.txt"), SnapLoaderRuntime.GetPath("/srv/app/vocab.txt"));
@@ -69,7 +104,7 @@ public sealed class PredecessorApiTests
         var before = TestArchives.OpenMemfds();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() =>
-            SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, basePath: "/opt/wrong", targetDirectory: links));
+            SnapLoaderRuntime.LoadLibrariesFromFileAsync(zip, new ArchiveLoadOptions { BasePath = "/opt/wrong", TargetDirectory = links }));
 
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, error.Code);
         StringAssert.Contains(error.Message, "libwrongarch.so");
@@ -99,6 +134,27 @@ public sealed class PredecessorApiTests
     }
 
     [TestMethod]
+    [DataRow("../outside.bin", "'..' segment")]
+    [DataRow("C:/drive.bin", "drive letter")]
+    [DataRow("/abs.bin", "is absolute")]
+    [DataRow("back\\slash.bin", "backslash")]
+    [DataRow("bell.bin", "control character")]
+    [DataRow("", "is empty")]
+    public async Task AMemoryFileNameFollowsTheEntryNameRulesAndABadOneMakesNoMemoryFile(string name, string problem)
+    {
+        var before = TestArchives.OpenMemfds();
+
+        var fromBytes = Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.CreateMemoryFile(name, [4]));
+        using var stream = new MemoryStream([1]);
+        var fromStream = await Assert.ThrowsExactlyAsync<ArgumentException>(() => SnapLoaderRuntime.CreateMemoryFileAsync(name, stream, 1));
+
+        StringAssert.Contains(fromBytes.Message, problem);
+        StringAssert.Contains(fromStream.Message, problem);
+        CollectionAssert.AreEquivalent(before.ToArray(), TestArchives.OpenMemfds().ToArray());
+        Assert.IsFalse(SnapLoaderRuntime.GetFileDescriptors().ContainsKey(name));
+    }
+
+    [TestMethod]
     public async Task AStreamShorterThanAnnouncedLeavesNoMemoryFile()
     {
         var name = $"manual/{Guid.NewGuid():N}.bin";
@@ -115,5 +171,6 @@ public sealed class PredecessorApiTests
         Assert.IsFalse(SnapLoaderRuntime.SetupPreload(), "the test host is not started through the exec wrapper");
         Assert.IsFalse(SnapLoaderRuntime.RegisterSnapStartHook(), "Amazon.Lambda.Core is not loaded here");
         Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.SetBasePath("relative/path"));
+        Assert.ThrowsExactly<ArgumentException>(() => SnapLoaderRuntime.CreateSymlinks("relative/links"));
     }
 }
