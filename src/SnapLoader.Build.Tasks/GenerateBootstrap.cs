@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using Microsoft.Build.Framework;
 
@@ -46,6 +47,28 @@ public sealed class GenerateBootstrap : SnapLoaderTask
     /// <summary>The bucket's region, when known at build time.</summary>
     public string Region { get; set; } = "";
 
+    /// <summary>
+    /// The version of the SnapLoader.Build package this task comes from, for the bootstrap's <c>GeneratedCode</c> attribute:
+    /// the assembly's informational version, which the SDK sets from <c>$(Version)</c> (Directory.Build.props), the
+    /// version both packages are packed with.
+    /// </summary>
+    internal static string PackageVersion { get; } = VersionOf(typeof(GenerateBootstrap).Assembly);
+
+    /// <summary>
+    /// The informational version of <paramref name="assembly"/> without the SDK's <c>+&lt;commit&gt;</c> suffix, else its
+    /// assembly version.
+    /// </summary>
+    internal static string VersionOf(Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        if (!string.IsNullOrEmpty(informational))
+        {
+            var plus = informational.IndexOf('+', StringComparison.Ordinal);
+            return plus < 0 ? informational : informational[..plus];
+        }
+        return assembly.GetName().Version?.ToString() ?? "0.0.0";
+    }
+
     /// <inheritdoc/>
     protected override void ExecuteCore()
     {
@@ -79,7 +102,10 @@ public sealed class GenerateBootstrap : SnapLoaderTask
 
             namespace SnapLoader.Generated
             {
-                [global::System.CodeDom.Compiler.GeneratedCode("SnapLoader.Build", "1")]
+
+            """);
+        code.Append("    [global::System.CodeDom.Compiler.GeneratedCode(\"SnapLoader.Build\", ").Append(Literal(PackageVersion)).Append(")]\n");
+        code.Append("""
                 [global::System.Runtime.Versioning.SupportedOSPlatform("linux")]
                 internal static class SnapLoaderBootstrap
                 {

@@ -1,5 +1,7 @@
+using System.CodeDom.Compiler;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Xml.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using SnapLoader.Runtime;
@@ -52,6 +54,35 @@ public sealed class GenerateBootstrapTests
             "files keep the load order and quotes are escaped");
         StringAssert.Contains(text, "MovedFileKind.NativeLibrary, \"libonnxruntime.so.1\")");
         StringAssert.Contains(text, "MovedFileKind.Data, null)");
+    }
+
+    /// <summary>The one version of both packages, as Directory.Build.props sets it.</summary>
+    private static string RepositoryVersion() =>
+        XDocument.Load(Path.Combine(TestPaths.RepositoryRoot, "Directory.Build.props")).Descendants("Version").Single().Value;
+
+    [TestMethod]
+    public void TheGeneratedCodeAttributeCarriesThePackageVersion()
+    {
+        var version = RepositoryVersion();
+
+        var text = Task("unused.cs", Packed("libonnxruntime.so", "NativeLibrary")).Render();
+
+        Assert.AreEqual(version, GenerateBootstrap.PackageVersion, "the task assembly's version is the packages' version");
+        StringAssert.Contains(text, $"    [global::System.CodeDom.Compiler.GeneratedCode(\"SnapLoader.Build\", \"{version}\")]\n    [global::System.Runtime.Versioning.SupportedOSPlatform(\"linux\")]\n");
+    }
+
+    [TestMethod]
+    public void ThePackageVersionLeavesOutTheCommit()
+    {
+        static Assembly Define(params string[] informationalVersion) => System.Reflection.Emit.AssemblyBuilder.DefineDynamicAssembly(
+            new AssemblyName("Versioned") { Version = new Version(2, 3, 4, 0) },
+            System.Reflection.Emit.AssemblyBuilderAccess.RunAndCollect,
+            informationalVersion.Select(version => new System.Reflection.Emit.CustomAttributeBuilder(
+                typeof(AssemblyInformationalVersionAttribute).GetConstructor([typeof(string)])!, [version])));
+
+        Assert.AreEqual("2.3.4-beta.1", GenerateBootstrap.VersionOf(Define("2.3.4-beta.1+0123abc")));
+        Assert.AreEqual("2.3.4", GenerateBootstrap.VersionOf(Define("2.3.4")));
+        Assert.AreEqual("2.3.4.0", GenerateBootstrap.VersionOf(Define()), "no informational version: the assembly version");
     }
 
     [TestMethod]
@@ -134,6 +165,7 @@ public sealed class GenerateBootstrapTests
         var manifest = (SnapLoaderManifest)assembly.GetType("SnapLoader.Generated.SnapLoaderBootstrap", throwOnError: true)!
             .GetMethod("Manifest", BindingFlags.Static | BindingFlags.NonPublic)!.Invoke(null, null)!;
 
+        Assert.AreEqual(RepositoryVersion(), assembly.GetType("SnapLoader.Generated.SnapLoaderBootstrap")!.GetCustomAttribute<GeneratedCodeAttribute>()!.Version);
         var files = manifest.Files.ToDictionary(f => f.RelativePath);
         Assert.HasCount(5, files);
         Assert.AreEqual("runtimes/linux-x64/native/avx2/libggml-base.so", files["runtimes/linux-x64/native/avx/libggml-base.so"].Entry, "the copy names the entry that holds it");
