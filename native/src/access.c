@@ -1,13 +1,10 @@
 /* access, faccessat: a registered path is readable (and as executable as the memfd); W_OK fails EROFS. */
-#include "shim.h"
+#include "wrap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-typedef int (*access_fn)(const char *, int);
-typedef int (*faccessat_fn)(int, const char *, int, int);
 
 static int access_entry(const struct sl_entry *e, int mode)
 {
@@ -26,20 +23,7 @@ static int access_entry(const struct sl_entry *e, int mode)
     return rc;
 }
 
-SL_EXPORT int access(const char *path, int mode)
-{
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    if (e != NULL) {
-        return access_entry(e, mode);
-    }
-    return SL_REAL(access_fn, access)(path, mode);
-}
-
-SL_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
-{
-    const struct sl_entry *e = sl_lookup_at(dirfd, path);
-    if (e != NULL) {
-        return access_entry(e, mode);
-    }
-    return SL_REAL(faccessat_fn, faccessat)(dirfd, path, mode, flags);
-}
+SL_WRAP(int, access, (const char *path, int mode), sl_lookup_at(AT_FDCWD, path), access_entry(e, mode),
+        SL_NEXT(access)(path, mode))
+SL_WRAP(int, faccessat, (int dirfd, const char *path, int mode, int flags), sl_lookup_at(dirfd, path),
+        access_entry(e, mode), SL_NEXT(faccessat)(dirfd, path, mode, flags))

@@ -147,6 +147,9 @@ __attribute__((noinline)) static void *open_registered(const struct sl_entry *e,
     return h;
 }
 
+/* dlopen and dlmopen are written out, not SL_WRAP (wrap.h): a miss must end in the sibling call shown here (which
+ * SNAPLOADER_BREAK_TAILCALL_FOR_TESTS breaks on purpose), a slash-less name looks up the aliases, a match hands on the
+ * caller's name as well, and both first clear the kept dlerror reason. dlerror takes no path at all. */
 SL_EXPORT void *dlopen(const char *file, int mode)
 {
     g_error_pending = 0;

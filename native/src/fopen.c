@@ -1,5 +1,5 @@
 /* fopen, fopen64, freopen, freopen64: a registered path is opened as /proc/self/fd/<shim fd>, read-only. */
-#include "shim.h"
+#include "wrap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,30 +51,15 @@ static FILE *freopen_entry(const struct sl_entry *e, const char *mode, FILE *str
     return f;
 }
 
-SL_EXPORT FILE *fopen(const char *path, const char *mode)
-{
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    fopen_fn real = SL_REAL(fopen_fn, fopen);
-    return e != NULL ? fopen_entry(e, mode, real) : real(path, mode);
-}
+/* The FILE comes from the wrapper's own next definition, on a match too: fopen64 stays fopen64. */
+#define FOPEN(name)                                                                           \
+    SL_WRAP(FILE *, name, (const char *path, const char *mode), sl_lookup_at(AT_FDCWD, path), \
+            fopen_entry(e, mode, SL_NEXT(name)), SL_NEXT(name)(path, mode))
+#define FREOPEN(name)                                                                                       \
+    SL_WRAP(FILE *, name, (const char *path, const char *mode, FILE *stream), sl_lookup_at(AT_FDCWD, path), \
+            freopen_entry(e, mode, stream, SL_NEXT(name)), SL_NEXT(name)(path, mode, stream))
 
-SL_EXPORT FILE *fopen64(const char *path, const char *mode)
-{
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    fopen_fn real = SL_REAL(fopen_fn, fopen64);
-    return e != NULL ? fopen_entry(e, mode, real) : real(path, mode);
-}
-
-SL_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
-{
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    freopen_fn real = SL_REAL(freopen_fn, freopen);
-    return e != NULL ? freopen_entry(e, mode, stream, real) : real(path, mode, stream);
-}
-
-SL_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
-{
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    freopen_fn real = SL_REAL(freopen_fn, freopen64);
-    return e != NULL ? freopen_entry(e, mode, stream, real) : real(path, mode, stream);
-}
+FOPEN(fopen)
+FOPEN(fopen64)
+FREOPEN(freopen)
+FREOPEN(freopen64)

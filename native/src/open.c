@@ -1,5 +1,6 @@
-/* open, open64, openat, openat64 and the fortify variants __open_2, __open64_2, __openat_2, __openat64_2. */
-#include "shim.h"
+/* open, open64, openat, openat64 and the fortify variants __open_2, __open64_2, __openat_2, __openat64_2: a
+ * registered path gets a fresh read-only open of its memfd (util.c). */
+#include "wrap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,16 +9,6 @@
 #ifndef __OPEN_NEEDS_MODE
 #define __OPEN_NEEDS_MODE(flags) (((flags) & O_CREAT) != 0 || ((flags) & __O_TMPFILE) == __O_TMPFILE)
 #endif
-
-typedef int (*open_fn)(const char *, int, ...);
-typedef int (*openat_fn)(int, const char *, int, ...);
-typedef int (*open2_fn)(const char *, int);
-typedef int (*openat2_fn)(int, const char *, int);
-
-SL_EXPORT int __open_2(const char *path, int flags);
-SL_EXPORT int __open64_2(const char *path, int flags);
-SL_EXPORT int __openat_2(int dirfd, const char *path, int flags);
-SL_EXPORT int __openat64_2(int dirfd, const char *path, int flags);
 
 static int open_entry(const struct sl_entry *e, int flags)
 {
@@ -29,92 +20,41 @@ static int open_entry(const struct sl_entry *e, int flags)
     return fd;
 }
 
-#define MODE_ARG(flags, mode)                  \
-    do {                                       \
-        if (__OPEN_NEEDS_MODE(flags)) {        \
-            va_list ap;                        \
-            va_start(ap, flags);               \
-            mode = va_arg(ap, mode_t);         \
-            va_end(ap);                        \
-        }                                      \
-    } while (0)
+/* The caller's mode argument, read only when the flags say one was passed (reading an absent one is undefined), else
+ * 0. A statement expression, because va_start reads the arguments of the variadic wrapper it is written in. */
+#define MODE(flags)                      \
+    ({                                   \
+        mode_t mode_ = 0;                \
+        if (__OPEN_NEEDS_MODE(flags)) {  \
+            va_list ap_;                 \
+            va_start(ap_, flags);        \
+            mode_ = va_arg(ap_, mode_t); \
+            va_end(ap_);                 \
+        }                                \
+        mode_;                           \
+    })
 
-SL_EXPORT int open(const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    MODE_ARG(flags, mode);
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(open_fn, open)(path, flags, mode);
-}
+/* The fortify variants take no mode: flags that need one never match, and the next definition aborts, as it must. */
+#define WITHOUT_MODE(flags, lookup) (__OPEN_NEEDS_MODE(flags) ? NULL : (lookup))
 
-SL_EXPORT int open64(const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    MODE_ARG(flags, mode);
-    const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(open_fn, open64)(path, flags, mode);
-}
+#define OPEN(name)                                                                                             \
+    SL_WRAP(int, name, (const char *path, int flags, ...), sl_lookup_at(AT_FDCWD, path), open_entry(e, flags), \
+            SL_NEXT(name)(path, flags, MODE(flags)))
+#define OPENAT(name)                                                                             \
+    SL_WRAP(int, name, (int dirfd, const char *path, int flags, ...), sl_lookup_at(dirfd, path), \
+            open_entry(e, flags), SL_NEXT(name)(dirfd, path, flags, MODE(flags)))
+#define OPEN_2(name)                                                                                     \
+    SL_WRAP(int, name, (const char *path, int flags), WITHOUT_MODE(flags, sl_lookup_at(AT_FDCWD, path)), \
+            open_entry(e, flags), SL_NEXT(name)(path, flags))
+#define OPENAT_2(name)                                                                                           \
+    SL_WRAP(int, name, (int dirfd, const char *path, int flags), WITHOUT_MODE(flags, sl_lookup_at(dirfd, path)), \
+            open_entry(e, flags), SL_NEXT(name)(dirfd, path, flags))
 
-SL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    MODE_ARG(flags, mode);
-    const struct sl_entry *e = sl_lookup_at(dirfd, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(openat_fn, openat)(dirfd, path, flags, mode);
-}
-
-SL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    MODE_ARG(flags, mode);
-    const struct sl_entry *e = sl_lookup_at(dirfd, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(openat_fn, openat64)(dirfd, path, flags, mode);
-}
-
-SL_EXPORT int __open_2(const char *path, int flags)
-{
-    const struct sl_entry *e = __OPEN_NEEDS_MODE(flags) ? NULL : sl_lookup_at(AT_FDCWD, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(open2_fn, __open_2)(path, flags); /* aborts on O_CREAT without a mode, as it must */
-}
-
-SL_EXPORT int __open64_2(const char *path, int flags)
-{
-    const struct sl_entry *e = __OPEN_NEEDS_MODE(flags) ? NULL : sl_lookup_at(AT_FDCWD, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(open2_fn, __open64_2)(path, flags);
-}
-
-SL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
-{
-    const struct sl_entry *e = __OPEN_NEEDS_MODE(flags) ? NULL : sl_lookup_at(dirfd, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(openat2_fn, __openat_2)(dirfd, path, flags);
-}
-
-SL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-    const struct sl_entry *e = __OPEN_NEEDS_MODE(flags) ? NULL : sl_lookup_at(dirfd, path);
-    if (e != NULL) {
-        return open_entry(e, flags);
-    }
-    return SL_REAL(openat2_fn, __openat64_2)(dirfd, path, flags);
-}
+OPEN(open)
+OPEN(open64)
+OPENAT(openat)
+OPENAT(openat64)
+OPEN_2(__open_2)
+OPEN_2(__open64_2)
+OPENAT_2(__openat_2)
+OPENAT_2(__openat64_2)

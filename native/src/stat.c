@@ -1,18 +1,12 @@
 /* The stat family, both ABIs: old (__xstat & co, what binaries built against glibc < 2.33 import) and new
  * (stat & co, glibc >= 2.33), plus statx. On a match they report the memfd: a regular file, not a symlink. */
-#include "shim.h"
+#include "wrap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-typedef int (*xstat_fn)(int, const char *, struct stat *);
-typedef int (*fxstatat_fn)(int, int, const char *, struct stat *, int);
-typedef int (*stat_fn)(const char *, struct stat *);
-typedef int (*fstatat_fn)(int, const char *, struct stat *, int);
-typedef int (*statx_fn)(int, const char *, int, unsigned int, struct statx *);
 
 /* glibc >= 2.33 headers no longer declare the old ABI. On 64-bit targets struct stat64 == struct stat. */
 SL_EXPORT int __xstat(int ver, const char *path, struct stat *buf);
@@ -41,90 +35,57 @@ static const struct sl_entry *lookup_at(int dirfd, const char *path, int flags)
     return sl_lookup_at(dirfd, path);
 }
 
-#define OLD_ABI(name, lookup)                                          \
-    SL_EXPORT int name(int ver, const char *path, struct stat *buf)    \
-    {                                                                  \
-        const struct sl_entry *e = lookup;                             \
-        if (e != NULL) {                                               \
-            return sl_entry_stat(e, buf);                              \
-        }                                                              \
-        return SL_REAL(xstat_fn, name)(ver, path, buf);                \
-    }
-OLD_ABI(__xstat, sl_lookup_at(AT_FDCWD, path))
-OLD_ABI(__xstat64, sl_lookup_at(AT_FDCWD, path))
-OLD_ABI(__lxstat, sl_lookup_at(AT_FDCWD, path))
-OLD_ABI(__lxstat64, sl_lookup_at(AT_FDCWD, path))
-
-#define OLD_ABI_AT(name)                                                                     \
-    SL_EXPORT int name(int ver, int dirfd, const char *path, struct stat *buf, int flags)    \
-    {                                                                                        \
-        const struct sl_entry *e = lookup_at(dirfd, path, flags);                            \
-        if (e != NULL) {                                                                     \
-            return sl_entry_stat(e, buf);                                                    \
-        }                                                                                    \
-        return SL_REAL(fxstatat_fn, name)(ver, dirfd, path, buf, flags);                     \
-    }
-OLD_ABI_AT(__fxstatat)
-OLD_ABI_AT(__fxstatat64)
+#define OLD_ABI(name)                                                                               \
+    SL_WRAP(int, name, (int ver, const char *path, struct stat *buf), sl_lookup_at(AT_FDCWD, path), \
+            sl_entry_stat(e, buf), SL_NEXT(name)(ver, path, buf))
+#define OLD_ABI_AT(name)                                                                    \
+    SL_WRAP(int, name, (int ver, int dirfd, const char *path, struct stat *buf, int flags), \
+            lookup_at(dirfd, path, flags), sl_entry_stat(e, buf), SL_NEXT(name)(ver, dirfd, path, buf, flags))
 
 /* glibc < 2.33 (Amazon Linux 2) has no stat/lstat/fstatat symbols: nothing built there imports them, but a
  * dlsym(RTLD_DEFAULT, "stat") finds ours, so a missing next definition falls back to the old ABI. */
-#define NEW_ABI(name, stype, old)                                                \
-    SL_EXPORT int name(const char *path, struct stype *buf)                      \
-    {                                                                            \
-        const struct sl_entry *e = sl_lookup_at(AT_FDCWD, path);                 \
-        if (e != NULL) {                                                         \
-            return sl_entry_stat(e, (struct stat *)buf);                         \
-        }                                                                        \
-        stat_fn real = SL_REAL(stat_fn, name);                                   \
-        if (real == NULL) {                                                      \
-            return SL_REAL(xstat_fn, old)(SL_STAT_VER, path, (struct stat *)buf); \
-        }                                                                        \
-        return real(path, (struct stat *)buf);                                   \
+#define NEW_ABI(name, stype, old)                                                           \
+    SL_WRAP(int, name, (const char *path, struct stype *buf), sl_lookup_at(AT_FDCWD, path), \
+            sl_entry_stat(e, (struct stat *)buf),                                           \
+            SL_NEXT_OR(name, (path, buf), SL_NEXT(old)(SL_STAT_VER, path, (struct stat *)buf)))
+#define NEW_ABI_AT(name, stype, old)                                                                               \
+    SL_WRAP(int, name, (int dirfd, const char *path, struct stype *buf, int flags), lookup_at(dirfd, path, flags), \
+            sl_entry_stat(e, (struct stat *)buf),                                                                  \
+            SL_NEXT_OR(name, (dirfd, path, buf, flags),                                                            \
+                       SL_NEXT(old)(SL_STAT_VER, dirfd, path, (struct stat *)buf, flags)))
+
+/* The memfd's own statx (AT_EMPTY_PATH on the shim's descriptor, the caller's sync flags kept), without write bits. */
+static int statx_entry(const struct sl_entry *e, int flags, unsigned int mask, struct statx *buf)
+{
+    int f = AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE);
+    if (!sl_use_begin(e)) {
+        sl_set_errno(ENOENT);
+        return -1;
     }
+    long rc = syscall(SYS_statx, e->target->fd, "", f, mask, buf);
+    int err = errno;
+    sl_use_end();
+    if (rc != 0) {
+        sl_set_errno(err);
+        return -1;
+    }
+    buf->stx_mode &= (unsigned short)~(S_IWUSR | S_IWGRP | S_IWOTH);
+    return 0;
+}
+
+OLD_ABI(__xstat)
+OLD_ABI(__xstat64)
+OLD_ABI(__lxstat)
+OLD_ABI(__lxstat64)
+OLD_ABI_AT(__fxstatat)
+OLD_ABI_AT(__fxstatat64)
 NEW_ABI(stat, stat, __xstat)
 NEW_ABI(stat64, stat64, __xstat64)
 NEW_ABI(lstat, stat, __lxstat)
 NEW_ABI(lstat64, stat64, __lxstat64)
-
-#define NEW_ABI_AT(name, stype, old)                                                          \
-    SL_EXPORT int name(int dirfd, const char *path, struct stype *buf, int flags)             \
-    {                                                                                         \
-        const struct sl_entry *e = lookup_at(dirfd, path, flags);                             \
-        if (e != NULL) {                                                                      \
-            return sl_entry_stat(e, (struct stat *)buf);                                      \
-        }                                                                                     \
-        fstatat_fn real = SL_REAL(fstatat_fn, name);                                          \
-        if (real == NULL) {                                                                   \
-            return SL_REAL(fxstatat_fn, old)(SL_STAT_VER, dirfd, path, (struct stat *)buf, flags); \
-        }                                                                                     \
-        return real(dirfd, path, (struct stat *)buf, flags);                                  \
-    }
 NEW_ABI_AT(fstatat, stat, __fxstatat)
 NEW_ABI_AT(fstatat64, stat64, __fxstatat64)
-
-SL_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)
-{
-    const struct sl_entry *e = lookup_at(dirfd, path, flags);
-    if (e != NULL) {
-        int f = AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE);
-        if (!sl_use_begin(e)) {
-            sl_set_errno(ENOENT);
-            return -1;
-        }
-        long rc = syscall(SYS_statx, e->target->fd, "", f, mask, buf);
-        int err = errno;
-        sl_use_end();
-        if (rc != 0) {
-            sl_set_errno(err);
-            return -1;
-        }
-        buf->stx_mode &= (unsigned short)~(S_IWUSR | S_IWGRP | S_IWOTH);
-        return 0;
-    }
-    statx_fn real = SL_REAL(statx_fn, statx);
-    if (real == NULL) { /* glibc < 2.28 */
-        return (int)syscall(SYS_statx, dirfd, path, flags, mask, buf);
-    }
-    return real(dirfd, path, flags, mask, buf);
-}
+/* glibc < 2.28 has no statx: the system call. */
+SL_WRAP(int, statx, (int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf),
+        lookup_at(dirfd, path, flags), statx_entry(e, flags, mask, buf),
+        SL_NEXT_OR(statx, (dirfd, path, flags, mask, buf), (int)syscall(SYS_statx, dirfd, path, flags, mask, buf)))

@@ -14,39 +14,46 @@ WRAPPERS = ["open", "open64", "openat", "openat64", "__open_2", "__open64_2", "_
             "dlopen", "dlmopen"]
 
 
+# The lookups a wrapper can start with; a mutant shadows them all with "not registered" around one definition.
+LOOKUPS = {"sl_lookup_at": "dirfd, path", "lookup_at": "dirfd, path, flags", "dl_entry": "file"}
+
+
+def definition(text, name):
+    """(start, end) of the text that defines wrapper `name`: a family macro's line (`OPEN(open)`), an SL_WRAP, or a
+    function written out; None when text does not define it."""
+    n = re.escape(name)
+    m = re.search(r"^[A-Z][A-Z0-9_]*\(%s(, [^\n]*)?\)$" % n, text, re.M)
+    if m and not m.group(0).startswith("SL_WRAP("):
+        return m.start(), m.end()
+    m = re.search(r"^SL_WRAP\([^,\n]+, %s, " % n, text, re.M)
+    if m:
+        depth = 0
+        for i in range(m.start(), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            if text[i] == ")" and depth == 0:
+                return m.start(), i + 1
+    m = re.search(r"^SL_EXPORT [^\n;]*\b%s\([^\n;]*\)\n\{\n" % n, text, re.M)
+    if m:
+        return m.start(), text.index("\n}\n", m.end()) + 2
+    return None
+
+
 def mutate_source(text, name):
     """Returns text with wrapper `name` disabled, or None when name is not defined in text."""
-    # Macro-generated stat wrappers: replace the instantiation by a pass-through definition.
-    m = re.search(r"^OLD_ABI\(%s, [^\n]*\)$" % re.escape(name), text, re.M)
-    if m:
-        return text.replace(m.group(0), "OLD_ABI(%s, NULL)" % name)
-    m = re.search(r"^OLD_ABI_AT\(%s\)$" % re.escape(name), text, re.M)
-    if m:
-        return text.replace(m.group(0),
-            "SL_EXPORT int %s(int ver, int dirfd, const char *path, struct stat *buf, int flags)"
-            " { return SL_REAL(fxstatat_fn, %s)(ver, dirfd, path, buf, flags); }" % (name, name))
-    m = re.search(r"^NEW_ABI\(%s, (\w+), \w+\)$" % re.escape(name), text, re.M)
-    if m:
-        return text.replace(m.group(0),
-            "SL_EXPORT int %s(const char *path, struct %s *buf) { return SL_REAL(stat_fn, %s)(path, (struct stat *)buf); }"
-            % (name, m.group(1), name))
-    m = re.search(r"^NEW_ABI_AT\(%s, (\w+), \w+\)$" % re.escape(name), text, re.M)
-    if m:
-        return text.replace(m.group(0),
-            "SL_EXPORT int %s(int dirfd, const char *path, struct %s *buf, int flags)"
-            " { return SL_REAL(fstatat_fn, %s)(dirfd, path, (struct stat *)buf, flags); }" % (name, m.group(1), name))
-    # Plain wrappers: the first lookup in the function body answers "not registered".
-    m = re.search(r"^SL_EXPORT [^\n;]*\b%s\([^\n;]*\)\n\{\n" % re.escape(name), text, re.M)
-    if not m:
+    span = definition(text, name)
+    if span is None:
         return None
-    end = text.index("\n}\n", m.end())
-    body = text[m.end():end]
-    new = re.sub(r"(__OPEN_NEEDS_MODE\(flags\) \? NULL : )?(sl_lookup_at|lookup_at)\([^;]*\)", "NULL", body, count=1)
-    if new == body:
-        new = body.replace("dl_target(file)", "file")
-    if new == body:
+    start, end = span
+    body = text[start:end]
+    family = re.match(r"([A-Z][A-Z0-9_]*)\(", body)
+    if family and family.group(1) != "SL_WRAP":  # the lookup may be in the family macro's definition
+        m = re.search(r"^#define %s\(.*?[^\\]$" % family.group(1), text, re.M | re.S)
+        body += m.group(0) if m else ""
+    if not any(re.search(r"\b%s\(" % f, body) for f in LOOKUPS):
         raise SystemExit("no lookup found in " + name)
-    return text[:m.end()] + new + text[end:]
+    shadow = "".join("#define %s(%s) ((const struct sl_entry *)NULL)\n" % (f, a) for f, a in LOOKUPS.items())
+    unshadow = "".join("\n#undef %s" % f for f in LOOKUPS)
+    return text[:start] + shadow + text[start:end] + unshadow + text[end:]
 
 
 def main():
