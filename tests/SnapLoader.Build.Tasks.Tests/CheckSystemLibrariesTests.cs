@@ -11,7 +11,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 [TestClass]
 public sealed class CheckSystemLibrariesTests
 {
-    private static readonly string HostRid = ElfTestTools.HostMachine == Elf.ElfMachines.X86_64 ? "linux-x64" : "linux-arm64";
+    private static readonly string s_hostRid = ElfTestTools.HostMachine == Elf.ElfMachines.X86_64 ? "linux-x64" : "linux-arm64";
 
     /// <summary>Builds <paramref name="fileName"/> in <paramref name="folder"/>, needing exactly <paramref name="needed"/>.</summary>
     private static string LibraryNeeding(string folder, string fileName, string? soname, params string[] needed)
@@ -34,7 +34,7 @@ public sealed class CheckSystemLibrariesTests
     }
 
     private static CheckSystemLibraries Task(RecordingBuildEngine engine, params ITaskItem[] files) =>
-        new() { BuildEngine = engine, Files = files, RuntimeIdentifier = HostRid };
+        new() { BuildEngine = engine, Files = files, RuntimeIdentifier = s_hostRid };
 
     private static ITaskItem Moved(string path, string relativePath)
     {
@@ -50,18 +50,18 @@ public sealed class CheckSystemLibrariesTests
         var folder = TestPaths.NewTempFolder("syslibs");
         var library = LibraryNeeding(folder, "libvision.so", null, "libc.so.6", "libgtk-3.so.0", "libstdc++.so.6", "libX11.so.6");
         var engine = new RecordingBuildEngine();
-        var task = Task(engine, TestItems.PublishItem(library, "runtimes/" + HostRid + "/native/libvision.so"));
+        var task = Task(engine, TestItems.PublishItem(library, "runtimes/" + s_hostRid + "/native/libvision.so"));
 
         Assert.IsTrue(task.Execute(), "a warning, not an error");
 
         CollectionAssert.AreEqual(new[] { "SNAP0022", "SNAP0022" }, engine.WarningCodes.ToArray(), engine.AllText);
         var gtk = engine.Warnings[0];
-        StringAssert.Contains(gtk.Message, $"'runtimes/{HostRid}/native/libvision.so' needs 'libgtk-3.so.0'");
+        StringAssert.Contains(gtk.Message, $"'runtimes/{s_hostRid}/native/libvision.so' needs 'libgtk-3.so.0'");
         StringAssert.Contains(gtk.Message, "SnapLoaderProvidedLibraries");
         Assert.AreEqual(library, gtk.File, "the warning points at the library that needs it");
         StringAssert.Contains(engine.Warnings[1].Message, "needs 'libX11.so.6'");
         CollectionAssert.AreEqual(new[] { "libgtk-3.so.0", "libX11.so.6" }, task.MissingLibraries.Select(m => m.ItemSpec).ToArray());
-        Assert.AreEqual($"runtimes/{HostRid}/native/libvision.so", task.MissingLibraries[0].GetMetadata("SnapLoaderNeededBy"));
+        Assert.AreEqual($"runtimes/{s_hostRid}/native/libvision.so", task.MissingLibraries[0].GetMetadata("SnapLoaderNeededBy"));
     }
 
     [TestMethod]
@@ -133,7 +133,7 @@ public sealed class CheckSystemLibrariesTests
         ElfTestTools.RequireGcc();
         var folder = TestPaths.NewTempFolder("syslibs");
         var library = LibraryNeeding(folder, "libvision.so", null, "libgtk-3.so.0");
-        var runtimePack = TestItems.PublishItem(library, "libcoreclrlike.so", "Microsoft.NETCore.App.Runtime." + HostRid, "10.0.0", "runtimes/" + HostRid + "/native/libcoreclrlike.so");
+        var runtimePack = TestItems.PublishItem(library, "libcoreclrlike.so", "Microsoft.NETCore.App.Runtime." + s_hostRid, "10.0.0", "runtimes/" + s_hostRid + "/native/libcoreclrlike.so");
         var engine = new RecordingBuildEngine();
 
         Assert.IsTrue(Task(engine,
@@ -149,7 +149,7 @@ public sealed class CheckSystemLibrariesTests
     public void ALibraryForAnotherMachineIsNotChecked()
     {
         // libonnxruntime.so for the other architecture: the report lists it as a foreign binary instead.
-        var otherRid = HostRid == "linux-x64" ? "linux-arm64" : "linux-x64";
+        var otherRid = s_hostRid == "linux-x64" ? "linux-arm64" : "linux-x64";
         var engine = new RecordingBuildEngine();
 
         Assert.IsTrue(Task(engine, TestItems.PublishItem(TestPaths.OnnxRuntimeLibrary(otherRid), "libonnxruntime.so")).Execute());

@@ -12,9 +12,9 @@ namespace SnapLoader.Build.Tasks.Tests;
 [TestClass]
 public sealed class ElfFileByteOrderTests
 {
-    private static readonly int[] HeaderFields = [16, 2, 18, 2, 20, 4, 24, 8, 32, 8, 40, 8, 48, 4, 52, 2, 54, 2, 56, 2, 58, 2, 60, 2, 62, 2];
-    private static readonly int[] SectionHeaderFields = [0, 4, 4, 4, 8, 8, 16, 8, 24, 8, 32, 8, 40, 4, 44, 4, 48, 8, 56, 8];
-    private static readonly int[] ProgramHeaderFields = [0, 4, 4, 4, 8, 8, 16, 8, 24, 8, 32, 8, 40, 8, 48, 8];
+    private static readonly int[] s_headerFields = [16, 2, 18, 2, 20, 4, 24, 8, 32, 8, 40, 8, 48, 4, 52, 2, 54, 2, 56, 2, 58, 2, 60, 2, 62, 2];
+    private static readonly int[] s_sectionHeaderFields = [0, 4, 4, 4, 8, 8, 16, 8, 24, 8, 32, 8, 40, 4, 44, 4, 48, 8, 56, 8];
+    private static readonly int[] s_programHeaderFields = [0, 4, 4, 4, 8, 8, 16, 8, 24, 8, 32, 8, 40, 8, 48, 8];
 
     [TestMethod]
     [DataRow("libtorch.so")]
@@ -50,10 +50,10 @@ public sealed class ElfFileByteOrderTests
 
         var swapped = (byte[])elf.Clone();
         swapped[5] = 2;
-        Reverse(swapped, 0, HeaderFields);
+        Reverse(swapped, 0, s_headerFields);
         for (var index = 0; index < programHeaderCount; index++)
         {
-            Reverse(swapped, programHeaders + index * programHeaderSize, ProgramHeaderFields);
+            Reverse(swapped, programHeaders + index * programHeaderSize, s_programHeaderFields);
         }
         for (var index = 0; index < sectionHeaderCount; index++)
         {
@@ -67,7 +67,7 @@ public sealed class ElfFileByteOrderTests
                     Array.Reverse(swapped, word, 8);
                 }
             }
-            Reverse(swapped, entry, SectionHeaderFields);
+            Reverse(swapped, entry, s_sectionHeaderFields);
         }
         return swapped;
     }

@@ -10,13 +10,13 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class FileNamesRunTests
 {
-    private static readonly string[] Names =
+    private static readonly string[] s_names =
         ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", "it's.bin", " leading.bin", "trailing.bin "];
 
     [TestMethod]
     public void EachMovedFileIsReadByItsExactOriginalPath()
     {
-        var names = string.Join(", ", Names.Select(n => $"\"{n}\""));
+        var names = string.Join(", ", s_names.Select(n => $"\"{n}\""));
         var project = FunctionProject.Create(
             """
             <Content Include="*.bin*" CopyToPublishDirectory="PreserveNewest" />
@@ -51,7 +51,7 @@ public sealed class FileNamesRunTests
                 }
             }
             """);
-        var expected = Names.Select((name, index) =>
+        var expected = s_names.Select((name, index) =>
         {
             var content = RandomNumberGenerator.GetBytes(4096 + index);
             File.WriteAllBytes(Path.Combine(project.Directory, name), content);
@@ -61,12 +61,12 @@ public sealed class FileNamesRunTests
         project.Publish(["--self-contained", "false"]).EnsureSuccess("dotnet publish");
 
         var publish = project.PublishFolder("linux-x64");
-        foreach (var name in Names)
+        foreach (var name in s_names)
         {
             Assert.IsFalse(File.Exists(Path.Combine(publish, name)), $"'{name}' is deployed as well as moved");
         }
         var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Select(e => e.Name).ToList();
-        CollectionAssert.IsSubsetOf(Names, entries, string.Join(", ", entries.Select(e => $"'{e}'")));
+        CollectionAssert.IsSubsetOf(s_names, entries, string.Join(", ", entries.Select(e => $"'{e}'")));
         var eventFile = Path.Combine(project.Directory, "event.json");
         File.WriteAllText(eventFile, "{}");
 

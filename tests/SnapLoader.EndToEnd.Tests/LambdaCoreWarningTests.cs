@@ -10,14 +10,14 @@ namespace SnapLoader.EndToEnd.Tests;
 public sealed class LambdaCoreWarningTests
 {
     // Amazon.Lambda.Tools' own arguments to dotnet publish on Linux.
-    private static readonly string[] PublishArguments = ["--runtime", "linux-x64", "--self-contained", "false", "/p:GenerateRuntimeConfigurationFiles=true"];
+    private static readonly string[] s_publishArguments = ["--runtime", "linux-x64", "--self-contained", "false", "/p:GenerateRuntimeConfigurationFiles=true"];
 
     [TestMethod]
     public void AClassLibraryWithoutLambdaCoreWarnsAndIndeedDoesNotStart()
     {
         var project = FunctionProject.Create("", lambdaCore: false);
 
-        var result = project.Publish(PublishArguments).EnsureSuccess("dotnet publish");
+        var result = project.Publish(s_publishArguments).EnsureSuccess("dotnet publish");
 
         // A warning, not an error, although the project treats warnings as errors: MSBuild's own warnings stay warnings.
         StringAssert.Contains(result.Output, "warning SNAP0008: The function 'Function' (Function.dll)");
@@ -39,7 +39,7 @@ public sealed class LambdaCoreWarningTests
     {
         var project = FunctionProject.Create("");
 
-        var result = project.Publish(PublishArguments).EnsureSuccess("dotnet publish");
+        var result = project.Publish(s_publishArguments).EnsureSuccess("dotnet publish");
 
         Assert.IsFalse(result.Output.Contains("SNAP0008", StringComparison.Ordinal), result.Output);
         StringAssert.Contains(File.ReadAllText(Path.Combine(project.PublishFolder("linux-x64"), "Function.deps.json")), "Amazon.Lambda.Core");
@@ -58,7 +58,7 @@ public sealed class LambdaCoreWarningTests
             }
             """, lambdaCore: false);
 
-        var result = project.Publish(PublishArguments).EnsureSuccess("dotnet publish");
+        var result = project.Publish(s_publishArguments).EnsureSuccess("dotnet publish");
 
         Assert.IsFalse(result.Output.Contains("SNAP0008", StringComparison.Ordinal), result.Output);
     }
@@ -68,7 +68,7 @@ public sealed class LambdaCoreWarningTests
     {
         var project = FunctionProject.Create("", "<NoWarn>$(NoWarn);SNAP0008</NoWarn>", lambdaCore: false);
 
-        var result = project.Publish(PublishArguments).EnsureSuccess("dotnet publish");
+        var result = project.Publish(s_publishArguments).EnsureSuccess("dotnet publish");
 
         Assert.IsFalse(result.Output.Contains("warning SNAP0008", StringComparison.Ordinal), result.Output);
     }

@@ -14,7 +14,7 @@ namespace SnapLoader.Benchmarks.Load.Methods;
 internal sealed class WorkFloor(BenchmarkArchive archive) : LoadMethod
 {
     private byte[] _archive = [];
-    private List<(BenchmarkEntry Entry, IReadOnlyList<ZstdFrame> Frames)> _entries = [];
+    private readonly List<(BenchmarkEntry Entry, IReadOnlyList<ZstdFrame> Frames)> _entries = [];
     private List<MemoryFile> _files = [];
 
     public override void Prepare()
