@@ -2,7 +2,8 @@ namespace SnapLoader;
 
 /// <summary>
 /// The rules every archive entry name and every name of a memory file follows, checked where a name is made (the
-/// build's archive writer, the runtime's <c>CreateMemoryFile</c>) and where it is read (the runtime's ZIP reader). A
+/// build's archive writer, the runtime's <c>CreateMemoryFile</c>), where it is read (the runtime's ZIP reader and the
+/// manifest's <c>MovedFile</c>) and where it becomes a link (<c>SymlinkFarm</c>). A
 /// name becomes a path under the function's folder and a link under the folder of links: it must stay inside both on
 /// every platform that may extract the archive, and mean one file.
 /// </summary>

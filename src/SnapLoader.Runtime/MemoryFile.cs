@@ -76,6 +76,7 @@ public sealed class MemoryFile : IDisposable
     /// <summary>Creates a sealed memory file holding <paramref name="content"/>.</summary>
     /// <param name="name">A name for diagnostics.</param>
     /// <param name="content">The bytes.</param>
+    /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.MemfdCreateFailed"/> or <see cref="RuntimeErrorCodes.SealFailed"/> with the errno.</exception>
     public static MemoryFile FromBytes(string name, ReadOnlySpan<byte> content)
     {
         var file = Create(name, content.Length);

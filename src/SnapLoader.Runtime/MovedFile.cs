@@ -25,20 +25,22 @@ public sealed class MovedFile
     /// <see langword="null"/> for the file's own entry.
     /// </param>
     /// <exception cref="ArgumentException">
-    /// <paramref name="relativePath"/> or <paramref name="entry"/> is empty or rooted, or <paramref name="sha256"/> is not 64 hex digits.
+    /// <paramref name="relativePath"/> or <paramref name="entry"/> breaks the rules of archive entry names (empty, absolute,
+    /// a backslash, a '.', '..' or empty segment, a control character), or <paramref name="sha256"/> is not 64 lowercase hex digits.
     /// </exception>
     public MovedFile(string relativePath, long size, string sha256, MovedFileKind kind, string? soname = null,
         IReadOnlyList<string>? needs = null, bool loadAtInit = false, string? entry = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(relativePath);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
-        if (relativePath.StartsWith('/') || relativePath.Contains('\\'))
+        // The build packs the file under this path, by the same rules.
+        if (EntryNameRules.Problem(relativePath) is { } pathProblem)
         {
-            throw new ArgumentException($"'{relativePath}' must be relative to the task root and use forward slashes.", nameof(relativePath));
+            throw new ArgumentException($"The relative path '{relativePath}' {pathProblem}.", nameof(relativePath));
         }
-        if (entry is not null && (entry.Length == 0 || entry.StartsWith('/') || entry.Contains('\\')))
+        if (entry is not null && EntryNameRules.Problem(entry) is { } entryProblem)
         {
-            throw new ArgumentException($"The entry '{entry}' of '{relativePath}' must be a relative archive entry name with forward slashes.", nameof(entry));
+            throw new ArgumentException($"The entry '{entry}' of '{relativePath}' {entryProblem}.", nameof(entry));
         }
         if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
         {
