@@ -111,7 +111,7 @@ public sealed class ConcurrentPublishTests
             Assert.IsTrue(publishes.All(p => p.Sha256 == sha256), $"round {round}");
             AssertOnlyTheArchive(obj, sha256);
             var key = $"snaploader/{sha256}.zip";
-            Assert.AreEqual(sha256, await TestArchives.DownloadSha256Async(client, bucket, key, TestContext.CancellationToken), $"round {round}");
+            Assert.AreEqual(sha256, await RandomArchive.DownloadSha256Async(client, bucket, key, TestContext.CancellationToken), $"round {round}");
             var head = await client.GetObjectMetadataAsync(bucket, key, TestContext.CancellationToken);
             Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         }

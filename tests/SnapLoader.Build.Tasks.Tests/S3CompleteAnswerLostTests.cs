@@ -44,7 +44,7 @@ public sealed class S3CompleteAnswerLostTests
     {
         var bucket = await NewBucketAsync();
         await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsCompleteMultipartUpload ? new BuildFault.LoseAnswer() : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "lost-answer.zip", ArchiveBytes);
+        var (path, sha256) = RandomArchive.Write(s_folder, "lost-answer.zip", ArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var outcome = await ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "lost-answer.zip", proxy), log.Enqueue, Options(), TestContext.CancellationToken);
@@ -60,7 +60,7 @@ public sealed class S3CompleteAnswerLostTests
         Assert.DoesNotContain("nothing was written", lines);
         Assert.DoesNotContain("abort", lines, StringComparison.OrdinalIgnoreCase);
         using var client = s_server.CreateClient();
-        Assert.AreEqual(sha256, await TestArchives.DownloadSha256Async(client, bucket, "lost-answer.zip", TestContext.CancellationToken));
+        Assert.AreEqual(sha256, await RandomArchive.DownloadSha256Async(client, bucket, "lost-answer.zip", TestContext.CancellationToken));
         var requests = await s_server.SettledRequestsAsync();
         Assert.IsFalse(requests.Any(r => r.StartsWith($"DELETE /{bucket}/", StringComparison.Ordinal)), "a completed upload must not be aborted:\n" + string.Join("\n", requests));
     }
@@ -70,7 +70,7 @@ public sealed class S3CompleteAnswerLostTests
     {
         var bucket = await NewBucketAsync();
         await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsCompleteMultipartUpload ? new BuildFault.Reset() : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "lost-request.zip", ArchiveBytes);
+        var (path, sha256) = RandomArchive.Write(s_folder, "lost-request.zip", ArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>

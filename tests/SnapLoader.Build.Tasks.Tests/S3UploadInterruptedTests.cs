@@ -26,7 +26,7 @@ public sealed partial class S3UploadInterruptedTests
         await using var server = await S3rverServer.StartAsync();
         await server.CreateBucketAsync("interrupted");
         var folder = TestPaths.NewTempFolder("s3-interrupted");
-        var (path, sha256) = TestArchives.Write(folder, "archive.zip", ArchiveBytes);
+        var (path, sha256) = RandomArchive.Write(folder, "archive.zip", ArchiveBytes);
         using var environment = Credentials(server);
         var elapsed = Stopwatch.StartNew();
 
@@ -75,7 +75,7 @@ public sealed partial class S3UploadInterruptedTests
         Assert.IsTrue(next.Execute(), nextEngine.AllText);
 
         Assert.IsTrue(next.Uploaded, nextEngine.AllText);
-        Assert.AreEqual(sha256, await TestArchives.DownloadSha256Async(client, "interrupted", "functions/archive.zip", TestContext.CancellationToken));
+        Assert.AreEqual(sha256, await RandomArchive.DownloadSha256Async(client, "interrupted", "functions/archive.zip", TestContext.CancellationToken));
         var head = await client.GetObjectMetadataAsync("interrupted", "functions/archive.zip", TestContext.CancellationToken);
         Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         TestContext.WriteLine(message);

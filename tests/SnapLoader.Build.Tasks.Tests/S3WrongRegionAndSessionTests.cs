@@ -47,7 +47,7 @@ public sealed class S3WrongRegionAndSessionTests
     {
         var bucket = await NewBucketAsync();
         await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.PermanentRedirect(bucket, "eu-west-1") : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "redirected.zip", 1000);
+        var (path, sha256) = RandomArchive.Write(s_folder, "redirected.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
             ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "redirected.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
@@ -70,7 +70,7 @@ public sealed class S3WrongRegionAndSessionTests
         var bucket = await NewBucketAsync();
         await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request =>
             request.IsFor(bucket) ? BuildFault.AuthorizationHeaderMalformed(signedRegion: "us-east-1", bucketRegion: "ap-southeast-2") : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "malformed.zip", 1000);
+        var (path, sha256) = RandomArchive.Write(s_folder, "malformed.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
             ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "malformed.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
@@ -86,7 +86,7 @@ public sealed class S3WrongRegionAndSessionTests
     {
         var bucket = await NewBucketAsync();
         await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.ExpiredToken() : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "expired.zip", 1000);
+        var (path, sha256) = RandomArchive.Write(s_folder, "expired.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
             ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "expired.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
@@ -119,7 +119,7 @@ public sealed class S3WrongRegionAndSessionTests
                 : Volatile.Read(ref parts) > 2;
             return expired ? BuildFault.ExpiredToken() : null;
         });
-        var (path, sha256) = TestArchives.Write(s_folder, "expiring.zip", LargeArchiveBytes);
+        var (path, sha256) = RandomArchive.Write(s_folder, "expiring.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>

@@ -7,7 +7,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// Helpers of the ELF and load order tests: small libraries built with gcc, readelf's view of a file, and a guard
-/// against hangs. Named *Tests.cs to sit with the test files it serves.
+/// against hangs.
 /// </summary>
 internal static class ElfTestTools
 {

@@ -10,8 +10,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// What the archive tests share: test files, raw reads of entries by their local header, and running
-/// the external readers (unzip, python3). Named *Tests.cs only to sit with the archive tests; it holds
-/// no tests itself.
+/// the external readers (unzip, python3).
 /// </summary>
 internal static class ArchiveTestKit
 {

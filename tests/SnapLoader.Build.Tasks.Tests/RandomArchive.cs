@@ -4,7 +4,7 @@ using Amazon.S3;
 namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>Stand-in archives for upload tests: random bytes, so no two share a hash, and their hashes.</summary>
-internal static class TestArchives
+internal static class RandomArchive
 {
     /// <summary>Writes <paramref name="length"/> random bytes to a new file in <paramref name="folder"/>.</summary>
     public static (string Path, string Sha256) Write(string folder, string name, int length)
