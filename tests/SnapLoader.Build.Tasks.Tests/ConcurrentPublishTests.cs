@@ -63,14 +63,10 @@ public sealed class ConcurrentPublishTests
         // what it has written so far, which the uploader rightly takes for another object (SNAP0036).
         // Holding each upload until s3rver has answered every publish's HEAD gives S3's view of publishes
         // at once: none finds the object, and all upload it together.
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (request.Method is "PUT" or "POST")
-            {
-                var bucket = request.Target.Split('/')[1];
-                await server.WaitForRequestsAsync(r => r.StartsWith($"HEAD /{bucket}/", StringComparison.Ordinal), Publishes, TimeSpan.FromSeconds(30));
-            }
-            return null;
+            When = r => r.Method is "PUT" or "POST",
+            Fault = Fault.HoldUntil(r => server.WaitForRequestsAsync(l => l.StartsWith($"HEAD /{r.Bucket}/", StringComparison.Ordinal), Publishes, TimeSpan.FromSeconds(30))),
         });
 
         for (var round = 0; round < Rounds; round++)

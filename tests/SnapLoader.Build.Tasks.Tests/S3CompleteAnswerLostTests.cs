@@ -10,7 +10,7 @@ using S3Location = SnapLoader.Build.Tasks.S3.S3Location;
 namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
-/// CompleteMultipartUpload fails without an answer, through a <see cref="BuildFaultProxy"/> in front of
+/// CompleteMultipartUpload fails without an answer, through a <see cref="FaultProxy"/> in front of
 /// a real s3rver: once after S3 built the object (the answer is lost), once before (the request is).
 /// The uploader has to look at the key before it says what happened.
 /// </summary>
@@ -43,16 +43,17 @@ public sealed class S3CompleteAnswerLostTests
     public async Task CompletedButTheAnswerLost_IsCheckedWithHeadObjectAndReportedAsUploaded()
     {
         var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsCompleteMultipartUpload ? new BuildFault.LoseAnswer() : null);
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { When = r => r.IsCompleteMultipartUpload, Fault = Fault.LoseAnswer });
         var (path, sha256) = RandomArchive.Write(s_folder, "lost-answer.zip", ArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var outcome = await ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "lost-answer.zip", proxy), log.Enqueue, Options(), TestContext.CancellationToken);
 
-        TestContext.WriteLine(string.Join("\n", proxy.Log.Concat(log)));
+        TestContext.WriteLine(string.Join("\n", proxy.Requests.Select(r => r.ToString()).Concat(log)));
         Assert.AreEqual(UploadOutcome.Uploaded, outcome);
         // The Complete reached s3rver, which built the object; its answer never reached the uploader.
-        Assert.Contains($"POST /{bucket}/lost-answer.zip?uploadId={UploadIdOf(log)} -> answer lost", proxy.Log);
+        Assert.IsTrue(proxy.Requests.Any(r => r.Target == $"/{bucket}/lost-answer.zip?uploadId={UploadIdOf(log)}" && r.Fault == Fault.LoseAnswer),
+            string.Join("\n", proxy.Requests));
         var lines = string.Join("\n", log);
         Assert.Contains($"CompleteMultipartUpload of multipart upload {UploadIdOf(log)} failed (", lines);
         Assert.Contains($"HeadObject finds s3://{bucket}/lost-answer.zip with the archive's size ({ArchiveBytes} bytes) and SHA-256: " +
@@ -69,21 +70,20 @@ public sealed class S3CompleteAnswerLostTests
     public async Task CompleteThatNeverArrived_IsCheckedWithHeadObjectAbortedAndFailsWithSnap0034()
     {
         var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsCompleteMultipartUpload ? new BuildFault.Reset() : null);
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { When = r => r.IsCompleteMultipartUpload, Fault = Fault.DropRequest });
         var (path, sha256) = RandomArchive.Write(s_folder, "lost-request.zip", ArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
             ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "lost-request.zip", proxy), log.Enqueue, Options(), TestContext.CancellationToken));
 
-        TestContext.WriteLine(string.Join("\n", proxy.Log.Append(error.Message)));
+        TestContext.WriteLine(string.Join("\n", proxy.Requests.Select(r => r.ToString()).Append(error.Message)));
         Assert.AreEqual(ErrorCodes.UploadFailed, error.Code, error.Message);
         var uploadId = UploadIdOf(log);
         Assert.Contains($"s3://{bucket}/lost-request.zip", error.Message);
         Assert.Contains($"HeadObject finds no object at s3://{bucket}/lost-request.zip, so nothing was written under the key", error.Message);
         Assert.Contains(uploadId, error.Message);
-        Assert.IsFalse(proxy.Log.Any(line => line.StartsWith("POST ", StringComparison.Ordinal) && line.EndsWith("-> forwarded", StringComparison.Ordinal) && line.Contains("uploadId=", StringComparison.Ordinal)),
-            string.Join("\n", proxy.Log));
+        Assert.IsFalse(proxy.Requests.Any(r => r.IsCompleteMultipartUpload && r.Fault is null), string.Join("\n", proxy.Requests));
         using var client = s_server.CreateClient();
         var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync(bucket, "lost-request.zip", TestContext.CancellationToken));
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
@@ -99,7 +99,7 @@ public sealed class S3CompleteAnswerLostTests
         return line[start..line.IndexOf(')', start)];
     }
 
-    private static S3Location Location(string bucket, string key, BuildFaultProxy proxy) =>
+    private static S3Location Location(string bucket, string key, FaultProxy proxy) =>
         new(bucket, key, "us-east-1", Profile: null, ServiceUrl: proxy.ServiceUrl);
 
     private static ArchiveUploadOptions Options() => new()

@@ -11,7 +11,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// S3's answers for a bucket in another region and for an expired session, which s3rver cannot give:
-/// a <see cref="BuildFaultProxy"/> in front of a real s3rver answers them as S3 does (no body to a HEAD,
+/// a <see cref="FaultProxy"/> in front of a real s3rver answers them as S3 does (no body to a HEAD,
 /// the code in the XML body of anything else, the bucket's region in x-amz-bucket-region).
 /// </summary>
 [TestClass]
@@ -46,7 +46,7 @@ public sealed class S3WrongRegionAndSessionTests
     public async Task BucketInAnotherRegion_PermanentRedirect_FailsWithSnap0033NamingBothRegions()
     {
         var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.PermanentRedirect(bucket, "eu-west-1") : null);
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.PermanentRedirect("eu-west-1") });
         var (path, sha256) = RandomArchive.Write(s_folder, "redirected.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
@@ -60,16 +60,16 @@ public sealed class S3WrongRegionAndSessionTests
         Assert.Contains("set SnapLoaderRegion (or AWS_REGION) to eu-west-1", error.Message);
         // The HEAD's bodiless 301 and the one-byte GET that recovers S3's code; nothing was uploaded.
         CollectionAssert.AreEqual(
-            new[] { $"HEAD /{bucket}/redirected.zip -> answered 301", $"GET /{bucket}/redirected.zip -> answered 301" },
-            proxy.Log.ToArray());
+            new[] { $"HEAD /{bucket}/redirected.zip 301", $"GET /{bucket}/redirected.zip 301" },
+            proxy.Requests.Select(r => $"{r.Method} {r.Target} {r.Status}").ToArray());
     }
 
     [TestMethod]
     public async Task RequestSignedForAnotherRegion_AuthorizationHeaderMalformed_FailsWithSnap0033NamingTheBucketsRegion()
     {
         var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request =>
-            request.IsFor(bucket) ? BuildFault.AuthorizationHeaderMalformed(signedRegion: "us-east-1", bucketRegion: "ap-southeast-2") : null);
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl,
+            new FaultRule { Bucket = bucket, Fault = Fault.AuthorizationHeaderMalformed(asked: "us-east-1", region: "ap-southeast-2") });
         var (path, sha256) = RandomArchive.Write(s_folder, "malformed.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
@@ -78,14 +78,14 @@ public sealed class S3WrongRegionAndSessionTests
         Assert.AreEqual(ErrorCodes.WrongRegion, error.Code, error.Message);
         Assert.Contains("AuthorizationHeaderMalformed", error.Message);
         Assert.Contains("set SnapLoaderRegion (or AWS_REGION) to ap-southeast-2", error.Message);
-        Assert.IsFalse(proxy.Log.Any(line => line.StartsWith("PUT ", StringComparison.Ordinal)), string.Join("\n", proxy.Log));
+        Assert.IsFalse(proxy.Requests.Any(r => r.Method == "PUT"), string.Join("\n", proxy.Requests));
     }
 
     [TestMethod]
     public async Task ExpiredSessionToken_FailsWithSnap0031SayingToSignInAgain_WithoutTheSecrets()
     {
         var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.ExpiredToken() : null);
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.ExpiredToken });
         var (path, sha256) = RandomArchive.Write(s_folder, "expired.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
@@ -98,27 +98,17 @@ public sealed class S3WrongRegionAndSessionTests
         Assert.Contains("aws sso login", error.Message);
         Assert.DoesNotContain(SessionToken, error.Message);
         Assert.DoesNotContain(SecretKey, error.Message);
-        Assert.IsFalse(proxy.Log.Any(line => line.StartsWith("PUT ", StringComparison.Ordinal)), string.Join("\n", proxy.Log));
+        Assert.IsFalse(proxy.Requests.Any(r => r.Method == "PUT"), string.Join("\n", proxy.Requests));
     }
 
     [TestMethod]
     public async Task SessionExpiringDuringAMultipartUpload_FailsWithSnap0031AndNamesTheUploadToAbort()
     {
         var bucket = await NewBucketAsync();
-        var parts = 0;
         // The session ends during the third part: it and every later request of the bucket, the abort
         // too, are refused.
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request =>
-        {
-            if (!request.IsFor(bucket))
-            {
-                return null;
-            }
-            var expired = request.Target.Contains("partNumber=", StringComparison.Ordinal)
-                ? Interlocked.Increment(ref parts) > 2
-                : Volatile.Read(ref parts) > 2;
-            return expired ? BuildFault.ExpiredToken() : null;
-        });
+        var expiredParts = new FaultRule { Bucket = bucket, When = r => r.Target.Contains("partNumber=", StringComparison.Ordinal), Skip = 2, Fault = Fault.ExpiredToken };
+        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, expiredParts, new FaultRule { Bucket = bucket, When = _ => expiredParts.Applied > 0, Fault = Fault.ExpiredToken });
         var (path, sha256) = RandomArchive.Write(s_folder, "expiring.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
@@ -131,13 +121,14 @@ public sealed class S3WrongRegionAndSessionTests
         var uploadId = s_server.PendingMultipartUploads(bucket).Single();
         Assert.Contains($"Could not abort multipart upload {uploadId}", error.Message);
         Assert.Contains($"--upload-id {uploadId}", error.Message);
-        Assert.Contains($"DELETE /{bucket}/expiring.zip?uploadId={uploadId} -> answered 400", proxy.Log);
+        Assert.IsTrue(proxy.Requests.Any(r => $"{r.Method} {r.Target} {r.Status}" == $"DELETE /{bucket}/expiring.zip?uploadId={uploadId} 400" && r.Fault is not null),
+            string.Join("\n", proxy.Requests));
         using var client = s_server.CreateClient();
         var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync(bucket, "expiring.zip", TestContext.CancellationToken));
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private static S3Location Location(string bucket, string key, BuildFaultProxy proxy) =>
+    private static S3Location Location(string bucket, string key, FaultProxy proxy) =>
         new(bucket, key, "us-east-1", Profile: null, ServiceUrl: proxy.ServiceUrl);
 
     private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) => new()

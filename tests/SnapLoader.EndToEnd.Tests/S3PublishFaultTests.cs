@@ -25,14 +25,15 @@ public sealed partial class S3PublishFaultTests
         var holding = 1;
         var partHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var serverDead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (Volatile.Read(ref holding) == 1 && request.Method == "PUT" && LaterPart().IsMatch(request.Target))
+            Method = "PUT",
+            When = r => Volatile.Read(ref holding) == 1 && LaterPart().IsMatch(r.Target),
+            Fault = Fault.HoldUntil(_ =>
             {
                 partHeld.TrySetResult();
-                await serverDead.Task;
-            }
-            return null;
+                return serverDead.Task;
+            }),
         });
         var project = FunctionProject.Create(
             """
@@ -100,13 +101,11 @@ public sealed partial class S3PublishFaultTests
         // what it has so far, which the uploader takes for another object (SNAP0036). Holding each upload
         // until s3rver has answered both publishes' HEADs gives S3's view: neither finds the object.
         var headsToWaitFor = 0;
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (request.Method is "PUT" or "POST")
-            {
-                await server.WaitForRequestsAsync(r => r.StartsWith("HEAD /artifacts/", StringComparison.Ordinal), Volatile.Read(ref headsToWaitFor), TimeSpan.FromSeconds(60));
-            }
-            return null;
+            When = r => r.Method is "PUT" or "POST",
+            Fault = Fault.HoldUntil(_ =>
+                server.WaitForRequestsAsync(l => l.StartsWith("HEAD /artifacts/", StringComparison.Ordinal), Volatile.Read(ref headsToWaitFor), TimeSpan.FromSeconds(60))),
         });
         var project = FunctionProject.Create(
             """
