@@ -51,13 +51,7 @@ public sealed class ConcurrentPublishTests
         var folder = TestPaths.NewTempFolder("publish-concurrent");
         var obj = Directory.CreateDirectory(Path.Combine(folder, "obj")).FullName;
         var files = SourceFiles(folder);
-        using var environment = new EnvironmentScope(new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_SESSION_TOKEN"] = null,
-            ["AWS_PROFILE"] = null,
-        });
+        using var environment = new EnvironmentScope(server.AwsVariables());
         using var client = server.CreateClient();
         // S3 never shows a partly written object, but s3rver answers a HEAD that comes during a PUT with
         // what it has written so far, which the uploader rightly takes for another object (SNAP0036).
@@ -107,7 +101,7 @@ public sealed class ConcurrentPublishTests
             Assert.IsTrue(publishes.All(p => p.Sha256 == sha256), $"round {round}");
             AssertOnlyTheArchive(obj, sha256);
             var key = $"snaploader/{sha256}.zip";
-            Assert.AreEqual(sha256, await RandomArchive.DownloadSha256Async(client, bucket, key, TestContext.CancellationToken), $"round {round}");
+            Assert.AreEqual(sha256, await server.Sha256OfObjectAsync(bucket, key, TestContext.CancellationToken), $"round {round}");
             var head = await client.GetObjectMetadataAsync(bucket, key, TestContext.CancellationToken);
             Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Amazon.S3;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
@@ -13,12 +12,5 @@ internal static class RandomArchive
         var bytes = RandomNumberGenerator.GetBytes(length);
         File.WriteAllBytes(path, bytes);
         return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-    }
-
-    /// <summary>The SHA-256 of the object's bytes as the server returns them, lowercase hex.</summary>
-    public static async Task<string> DownloadSha256Async(IAmazonS3 client, string bucket, string key, CancellationToken cancellationToken)
-    {
-        using var response = await client.GetObjectAsync(bucket, key, cancellationToken);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, cancellationToken));
     }
 }

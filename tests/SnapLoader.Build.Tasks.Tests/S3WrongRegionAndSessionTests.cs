@@ -22,35 +22,25 @@ public sealed class S3WrongRegionAndSessionTests
     private const string SecretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
     private const int LargeArchiveBytes = 40 * 1000 * 1000;
 
-    private static S3rverServer s_server = null!;
-    private static string s_folder = null!;
-    private static int s_bucketCount;
+    private static S3UploadFixture s_fixture = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [ClassInitialize]
-    public static async Task StartServer(TestContext context)
-    {
-        s_server = await S3rverServer.StartAsync();
-        s_folder = TestPaths.NewTempFolder("s3-region-session");
-    }
+    public static async Task StartServer(TestContext context) => s_fixture = await S3UploadFixture.StartAsync("s3-region-session");
 
     [ClassCleanup]
-    public static async Task StopServer()
-    {
-        await s_server.DisposeAsync();
-        Directory.Delete(s_folder, recursive: true);
-    }
+    public static async Task StopServer() => await s_fixture.DisposeAsync();
 
     [TestMethod]
     public async Task BucketInAnotherRegion_PermanentRedirect_FailsWithSnap0033NamingBothRegions()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.PermanentRedirect("eu-west-1") });
-        var (path, sha256) = RandomArchive.Write(s_folder, "redirected.zip", 1000);
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.PermanentRedirect("eu-west-1") });
+        var (path, sha256) = s_fixture.WriteArchive("redirected.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "redirected.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "redirected.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.WrongRegion, error.Code, error.Message);
         Assert.AreEqual("SNAP0033", error.Code);
@@ -67,13 +57,13 @@ public sealed class S3WrongRegionAndSessionTests
     [TestMethod]
     public async Task RequestSignedForAnotherRegion_AuthorizationHeaderMalformed_FailsWithSnap0033NamingTheBucketsRegion()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = FaultProxy.Start(s_server.ServiceUrl,
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl,
             new FaultRule { Bucket = bucket, Fault = Fault.AuthorizationHeaderMalformed(asked: "us-east-1", region: "ap-southeast-2") });
-        var (path, sha256) = RandomArchive.Write(s_folder, "malformed.zip", 1000);
+        var (path, sha256) = s_fixture.WriteArchive("malformed.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "malformed.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "malformed.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.WrongRegion, error.Code, error.Message);
         Assert.Contains("AuthorizationHeaderMalformed", error.Message);
@@ -84,12 +74,12 @@ public sealed class S3WrongRegionAndSessionTests
     [TestMethod]
     public async Task ExpiredSessionToken_FailsWithSnap0031SayingToSignInAgain_WithoutTheSecrets()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.ExpiredToken });
-        var (path, sha256) = RandomArchive.Write(s_folder, "expired.zip", 1000);
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.ExpiredToken });
+        var (path, sha256) = s_fixture.WriteArchive("expired.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "expired.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "expired.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.NoCredentials, error.Code, error.Message);
         Assert.Contains("have expired", error.Message);
@@ -104,45 +94,31 @@ public sealed class S3WrongRegionAndSessionTests
     [TestMethod]
     public async Task SessionExpiringDuringAMultipartUpload_FailsWithSnap0031AndNamesTheUploadToAbort()
     {
-        var bucket = await NewBucketAsync();
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
         // The session ends during the third part: it and every later request of the bucket, the abort
         // too, are refused.
         var expiredParts = new FaultRule { Bucket = bucket, When = r => r.Target.Contains("partNumber=", StringComparison.Ordinal), Skip = 2, Fault = Fault.ExpiredToken };
-        await using var proxy = FaultProxy.Start(s_server.ServiceUrl, expiredParts, new FaultRule { Bucket = bucket, When = _ => expiredParts.Applied > 0, Fault = Fault.ExpiredToken });
-        var (path, sha256) = RandomArchive.Write(s_folder, "expiring.zip", LargeArchiveBytes);
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, expiredParts, new FaultRule { Bucket = bucket, When = _ => expiredParts.Applied > 0, Fault = Fault.ExpiredToken });
+        var (path, sha256) = s_fixture.WriteArchive("expiring.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "expiring.zip", proxy), log.Enqueue,
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "expiring.zip", proxy.ServiceUrl), log.Enqueue,
                 Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 1), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.NoCredentials, error.Code, error.Message);
         Assert.Contains("ExpiredToken", error.Message);
-        var uploadId = s_server.PendingMultipartUploads(bucket).Single();
+        var uploadId = s_fixture.Server.PendingMultipartUploads(bucket).Single();
         Assert.Contains($"Could not abort multipart upload {uploadId}", error.Message);
         Assert.Contains($"--upload-id {uploadId}", error.Message);
         Assert.IsTrue(proxy.Requests.Any(r => $"{r.Method} {r.Target} {r.Status}" == $"DELETE /{bucket}/expiring.zip?uploadId={uploadId} 400" && r.Fault is not null),
             string.Join("\n", proxy.Requests));
-        using var client = s_server.CreateClient();
+        using var client = s_fixture.Server.CreateClient();
         var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync(bucket, "expiring.zip", TestContext.CancellationToken));
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private static S3Location Location(string bucket, string key, FaultProxy proxy) =>
-        new(bucket, key, "us-east-1", Profile: null, ServiceUrl: proxy.ServiceUrl);
-
-    private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) => new()
-    {
-        // Session credentials, as SSO and assumed roles give: S3 refuses them once the token expires.
-        Credentials = new SessionAWSCredentials(s_server.AccessKey, SecretKey, SessionToken),
-        PartSize = partSize,
-        MaxParallelParts = parallelParts,
-    };
-
-    private static async Task<string> NewBucketAsync()
-    {
-        var bucket = $"faults-{Interlocked.Increment(ref s_bucketCount)}";
-        await s_server.CreateBucketAsync(bucket);
-        return bucket;
-    }
+    // Session credentials, as SSO and assumed roles give: S3 refuses them once the token expires.
+    private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) =>
+        s_fixture.Options(partSize, parallelParts, new SessionAWSCredentials(s_fixture.Server.AccessKey, SecretKey, SessionToken));
 }

@@ -10,8 +10,7 @@ public sealed class S3PublishTests
     [TestMethod]
     public async Task PublishUploadsOnceAndASecondPublishWithNothingChangedUploadsNothing()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("artifacts");
+        await using var server = await S3rverServer.StartAsync("artifacts");
         var project = FunctionProject.Create("""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />""",
             $"""
             <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
@@ -19,12 +18,7 @@ public sealed class S3PublishTests
             <SnapLoaderKeyPrefix>functions/onnx/</SnapLoaderKeyPrefix>
             <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
             """);
-        var credentials = new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        };
+        var credentials = server.AwsVariables();
 
         var first = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("first publish");
 
@@ -43,7 +37,7 @@ public sealed class S3PublishTests
         var eventFile = Path.Combine(project.Directory, "event.json");
         File.WriteAllText(eventFile, """{"hello": "s3"}""");
         var run = LambdaRun.Start(project.PublishFolder("linux-x64"), "Function::Fixture.Function::Handler", eventFile, archives: null,
-            new Dictionary<string, string?>(credentials) { ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl });
+            server.AwsVariables(server.ServiceUrl));
         Assert.AreEqual("""{"hello": "s3"}""", run.Response);
         StringAssert.Contains(run.Output, $"from s3://artifacts/{key}");
         // The function never calls ONNX Runtime, so the library is in its memory file, not loaded (it loads on use).
@@ -75,12 +69,7 @@ public sealed class S3PublishTests
             <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
             """);
 
-        var result = project.Publish(["--self-contained", "false"], new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        });
+        var result = project.Publish(["--self-contained", "false"], server.AwsVariables());
 
         Assert.AreNotEqual(0, result.ExitCode);
         StringAssert.Contains(result.Output, "SNAP0030");

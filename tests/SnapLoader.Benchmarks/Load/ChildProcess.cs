@@ -9,7 +9,7 @@ internal static class ChildProcess
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Runs the child; throws with its output when it fails or prints no result.</summary>
-    public static (Measurement Result, string Log) Run(string method, BenchmarkArchive archive, SourceKind source, IReadOnlyDictionary<string, string> environment)
+    public static (Measurement Result, string Log) Run(string method, BenchmarkArchive archive, SourceKind source, IReadOnlyDictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -28,7 +28,14 @@ internal static class ChildProcess
         }
         foreach (var (name, value) in environment)
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         var output = new StringBuilder();
