@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 using ZstdSharp;
@@ -68,14 +66,6 @@ internal static class ArchiveTestKit
         return path;
     }
 
-    public static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-    }
-
-    public static string Sha256Of(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
-
     /// <summary>
     /// Opens the data of <paramref name="entry"/> the way the runtime does: parse the local header at
     /// LocalHeaderOffset, skip its name and extra field, and read CompressedSize bytes from there.
@@ -86,17 +76,11 @@ internal static class ArchiveTestKit
         var file = File.OpenRead(archivePath);
         try
         {
-            var header = new byte[30];
-            file.Position = entry.LocalHeaderOffset;
-            file.ReadExactly(header);
-            Assert.AreEqual(0x04034B50u, BinaryPrimitives.ReadUInt32LittleEndian(header), $"local header signature of {entry.EntryName}");
-            Assert.AreEqual(entry.Method, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(8)), $"method of {entry.EntryName}");
-            Assert.AreEqual(entry.Crc32, BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(14)), $"CRC of {entry.EntryName}");
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
-            var dataOffset = entry.LocalHeaderOffset + 30 + nameLength + extraLength;
-            Assert.AreEqual(entry.DataOffset, dataOffset, $"data offset of {entry.EntryName}");
-            file.Position = dataOffset;
+            var header = ZipLocalHeader.Read(file, entry.LocalHeaderOffset);
+            Assert.AreEqual(entry.Method, header.Method, $"method of {entry.EntryName}");
+            Assert.AreEqual(entry.Crc32, header.Crc32, $"CRC of {entry.EntryName}");
+            Assert.AreEqual(entry.DataOffset, header.DataOffset, $"data offset of {entry.EntryName}");
+            file.Position = header.DataOffset;
             return new WindowStream(file, entry.CompressedSize, leaveOpen: false);
         }
         catch

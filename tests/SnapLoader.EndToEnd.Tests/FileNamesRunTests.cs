@@ -65,7 +65,7 @@ public sealed class FileNamesRunTests
         {
             Assert.IsFalse(File.Exists(Path.Combine(publish, name)), $"'{name}' is deployed as well as moved");
         }
-        var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Entries.Select(e => e.Name).ToList();
         CollectionAssert.IsSubsetOf(Names, entries, string.Join(", ", entries.Select(e => $"'{e}'")));
         var eventFile = Path.Combine(project.Directory, "event.json");
         File.WriteAllText(eventFile, "{}");

@@ -72,7 +72,7 @@ public sealed class IdenticalFilesPublishTests
             CollectionAssert.IsSubsetOf(new[] { $"runtimes/linux-x64/native/{variant}/libllama.so", $"runtimes/linux-x64/native/{variant}/libmtmd.so" }, moved);
         }
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single();
-        var entries = ZipListing.Read(archive).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(archive).Entries.Select(e => e.Name).ToList();
         var contents = moved.GroupBy(f => Sha256(Path.Combine(plainFolder, f))).ToList();
         Assert.AreEqual(contents.Count, entries.Count, "one entry per content: " + string.Join(", ", entries));
         foreach (var content in contents)

@@ -113,7 +113,7 @@ public sealed class LambdaLikeRunTests
         var (project, publish, eventFile) = Published.Value;
         var zip = Path.Combine(project.Directory, "deploy", "function.zip");
         Assert.IsTrue(File.Exists(zip), "SnapLoaderDeploymentZip is relative to the project folder");
-        var entries = ZipListing.Read(zip).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(zip).Entries.Select(e => e.Name).ToList();
         CollectionAssert.AreEquivalent(Directory.EnumerateFiles(publish, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(publish, f)).ToList(), entries,
             "exactly the publish folder");
         var unpacked = Path.Combine(project.Directory, "from-deployment-zip");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SnapLoader.Tests;
 
 namespace SnapLoader.Runtime.Tests;
 
@@ -19,47 +20,41 @@ internal sealed record ArchiveLayout(
     IReadOnlyList<(int Start, int End)> LocalHeaders, IReadOnlyList<(int Start, int End)> Data, int DirectoryStart, int EndRecordsStart, int Length,
     IReadOnlyList<ZipField> Fields)
 {
-    /// <summary>Reads the layout of a valid archive with the runtime's own directory reader.</summary>
-    public static async Task<ArchiveLayout> ReadAsync(string archive)
+    /// <summary>Reads the layout of a valid archive.</summary>
+    public static ArchiveLayout Read(string archive)
     {
-        await using var source = LocalFileArchiveSource.Open(archive);
-        var directory = await ZipDirectory.ReadAsync(source, CancellationToken.None);
-        var bytes = await File.ReadAllBytesAsync(archive);
+        var bytes = File.ReadAllBytes(archive);
+        var zip = ZipListing.Read(bytes);
         var headers = new List<(int, int)>();
         var data = new List<(int, int)>();
         var fields = new List<ZipField>();
-        foreach (var entry in directory.Entries)
+        foreach (var entry in zip.Entries)
         {
             var at = (int)entry.LocalHeaderOffset;
-            var dataOffset = (int)await directory.GetDataOffsetAsync(source, entry, CancellationToken.None);
+            var dataOffset = (int)entry.DataOffset;
             headers.Add((at, dataOffset));
             data.Add((dataOffset, dataOffset + (int)entry.CompressedSize));
             fields.AddRange(Fixed("local", at, (6, 2, "flags"), (8, 2, "method"), (14, 4, "crc"), (18, 4, "compressed size"), (22, 4, "size"), (26, 2, "name length"), (28, 2, "extra length")));
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 26));
-            fields.AddRange(Zip64Extra("local", bytes, at + 30 + nameLength, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 28))));
+            fields.AddRange(Zip64Extra("local", bytes, (int)entry.Local.ExtraOffset, entry.Local.ExtraLength));
         }
 
-        var end = bytes.AsSpan().LastIndexOf("PK\x05\x06"u8);
-        var locator = end - 20;
+        var end = (int)zip.EndRecordOffset;
         var endRecords = end;
-        if (locator >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(locator)) == 0x07064B50)
+        if (zip.Zip64LocatorOffset is { } locator)
         {
-            endRecords = (int)BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(locator + 8));
+            endRecords = (int)zip.Zip64EndRecordOffset!.Value;
             fields.AddRange(Fixed("Zip64 end", endRecords, (24, 8, "entries on disk"), (32, 8, "entries"), (40, 8, "directory length"), (48, 8, "directory offset")));
-            fields.AddRange(Fixed("Zip64 locator", locator, (8, 8, "Zip64 end offset")));
+            fields.AddRange(Fixed("Zip64 locator", (int)locator, (8, 8, "Zip64 end offset")));
         }
         fields.AddRange(Fixed("end", end, (8, 2, "entries on disk"), (10, 2, "entries"), (12, 4, "directory length"), (16, 4, "directory offset"), (20, 2, "comment length")));
 
-        for (var at = (int)directory.DirectoryOffset; at + 46 <= endRecords;)
+        foreach (var entry in zip.Entries)
         {
-            fields.AddRange(Fixed("central", at, (8, 2, "flags"), (10, 2, "method"), (16, 4, "crc"), (20, 4, "compressed size"), (24, 4, "size"),
+            fields.AddRange(Fixed("central", (int)entry.CentralRecordOffset, (8, 2, "flags"), (10, 2, "method"), (16, 4, "crc"), (20, 4, "compressed size"), (24, 4, "size"),
                 (28, 2, "name length"), (30, 2, "extra length"), (32, 2, "comment length"), (34, 2, "disk"), (38, 4, "attributes"), (42, 4, "local header offset")));
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 28));
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 30));
-            fields.AddRange(Zip64Extra("central", bytes, at + 46 + nameLength, extraLength));
-            at += 46 + nameLength + extraLength + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 32));
+            fields.AddRange(Zip64Extra("central", bytes, (int)entry.CentralExtraOffset, entry.CentralExtraLength));
         }
-        return new ArchiveLayout(headers, data, (int)directory.DirectoryOffset, endRecords, bytes.Length, fields);
+        return new ArchiveLayout(headers, data, (int)zip.DirectoryOffset, endRecords, bytes.Length, fields);
     }
 
     private static IEnumerable<ZipField> Fixed(string record, int at, params (int Offset, int Width, string Name)[] fields) =>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 
@@ -44,11 +43,7 @@ internal static class TestArchives
         return result;
     }
 
-    public static string Sha256OfFile(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
-    }
+    public static string Sha256OfFile(string path) => Sha256Hex.OfFile(path);
 
     /// <summary>Writes <paramref name="length"/> bytes that compress about 2:1 (values 0-15), the same for the same seed.</summary>
     public static void WriteCompressible(string path, long length, int seed)
