@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 using ZstdSharp;
@@ -106,38 +104,12 @@ internal static class ArchiveTestKit
     /// <summary>Runs a tool; marks the test inconclusive only when the tool is not installed.</summary>
     public static (int ExitCode, string Output, string Error) Run(string tool, params string[] arguments)
     {
-        var start = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["PYTHONIOENCODING"] = "utf-8";
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (Win32Exception)
+        if (TestPaths.FindOnPath(tool) is null)
         {
             Assert.Inconclusive($"{tool} is not installed.");
-            throw;
         }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{tool} did not finish in 2 minutes.");
-            }
-            return (process.ExitCode, output.Result, error.Result);
-        }
+        var result = ProcessRunner.Run(tool, arguments, Path.GetTempPath(), new Dictionary<string, string?> { ["PYTHONIOENCODING"] = "utf-8" }, TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>

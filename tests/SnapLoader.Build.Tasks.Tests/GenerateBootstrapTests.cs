@@ -179,8 +179,8 @@ public sealed class GenerateBootstrapTests
             .. Directory.GetFiles(runtimeFolder, "*.dll").Where(IsReferenceable).Select(dll => "-r:" + dll),
             sourceFile,
         ];
-        var result = ElfTestTools.Run(Path.Combine(dotnetRoot, "dotnet"), folder, arguments);
-        Assert.AreEqual(0, result.ExitCode, $"The generated bootstrap does not compile:\n{result.Output}\n{result.Error}\n{source}");
+        var result = ProcessRunner.Run(Path.Combine(dotnetRoot, "dotnet"), arguments, folder);
+        Assert.AreEqual(0, result.ExitCode, $"The generated bootstrap does not compile:\n{result.Output}\n{source}");
         return output;
     }
 
