@@ -17,13 +17,6 @@ internal sealed class FunctionProject
     public string Name => "Function";
 
     /// <summary>
-    /// The AWS Lambda packages built from AWS's public source, beside the repository where the package mirror does
-    /// not serve them; elsewhere they come from the machine's own sources.
-    /// </summary>
-    public static string? SharedPackageSource =>
-        Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "nuget")) is var folder && System.IO.Directory.Exists(folder) ? folder : null;
-
-    /// <summary>
     /// Writes the project with the given package references (Amazon.Lambda.Core is added unless
     /// <paramref name="lambdaCore"/> is false) and extra properties.
     /// </summary>
@@ -34,7 +27,8 @@ internal sealed class FunctionProject
         {
             packageReferences = LambdaCoreReference + "\n" + packageReferences;
         }
-        var directory = Path.Combine(LocalFeed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
+        var feed = TestRun.Feed;
+        var directory = Path.Combine(feed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -50,11 +44,7 @@ internal sealed class FunctionProject
                 {properties}
               </PropertyGroup>
               <ItemGroup>
-                <!-- As `dotnet add package` writes it for a development dependency. -->
-                <PackageReference Include="SnapLoader.Build" Version="{LocalFeed.Version}">
-                  <IncludeAssets>runtime; build; native; contentfiles; analyzers; buildtransitive</IncludeAssets>
-                  <PrivateAssets>all</PrivateAssets>
-                </PackageReference>
+                {feed.PackageReference}
                 {packageReferences}
               </ItemGroup>
             </Project>
@@ -67,22 +57,7 @@ internal sealed class FunctionProject
                 public Stream Handler(Stream input) => input;
             }
             """);
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{LocalFeed.PackagesFolder}" />
-              </config>
-              <packageSources>
-                <!-- Added to the machine's own sources, which bring the third-party packages. -->
-                <add key="snaploader-local" value="{LocalFeed.Folder}" />
-                {(SharedPackageSource is { } shared ? $"<add key=\"aws-lambda-shared\" value=\"{shared}\" />" : "")}
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        feed.WriteConfig(directory);
         return new FunctionProject(directory);
     }
 
@@ -109,14 +84,11 @@ internal sealed class FunctionProject
     /// </summary>
     public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, Action<string>? onLine = null)
     {
-        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
+        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        foreach (var (name, value) in LocalFeed.ChildEnvironment)
         {
-            // The test host's own variables must not steer the child build.
-            ["NUGET_PACKAGES"] = null,
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
+            env[name] = value;
+        }
         return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env, onLine: onLine);
     }
 

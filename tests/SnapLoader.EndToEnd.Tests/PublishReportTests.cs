@@ -126,7 +126,7 @@ public sealed partial class PublishReportTests
     [TestMethod]
     public void AFunctionThatReferencesSnapLoaderRuntimeItselfKeepsItWhenNothingMoves()
     {
-        var project = FunctionProject.Create($"""<PackageReference Include="SnapLoader.Runtime" Version="{LocalFeed.Version}" />""",
+        var project = FunctionProject.Create($"""<PackageReference Include="SnapLoader.Runtime" Version="{TestRun.Feed.Version}" />""",
             "<SnapLoaderThreshold>1000000000</SnapLoaderThreshold>");
 
         project.Publish(s_lambdaToolsArguments).EnsureSuccess("dotnet publish");
