@@ -67,10 +67,9 @@ public sealed class FileNamesRunTests
         }
         var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Entries.Select(e => e.Name).ToList();
         CollectionAssert.IsSubsetOf(Names, entries, string.Join(", ", entries.Select(e => $"'{e}'")));
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
 
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         CollectionAssert.AreEqual(expected, run.Response.Split('|'), run.Output);
     }

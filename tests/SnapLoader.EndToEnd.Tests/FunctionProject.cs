@@ -10,6 +10,9 @@ internal sealed class FunctionProject
     /// <summary>The framework of the functions: Lambda's current managed runtime is dotnet10.</summary>
     public const string TargetFramework = "net10.0";
 
+    /// <summary>The handler of the function <see cref="Create"/> writes unless given other code.</summary>
+    public const string Handler = "Function::Fixture.Function::Handler";
+
     /// <summary>What every deployed class-library function references: the managed runtime loads it from the function.</summary>
     public const string LambdaCoreReference = """<PackageReference Include="Amazon.Lambda.Core" Version="3.2.0" />""";
 
@@ -91,6 +94,28 @@ internal sealed class FunctionProject
         }
         return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env, onLine: onLine);
     }
+
+    /// <summary>
+    /// Publishes without SnapLoader (SnapLoaderEnabled=false) into a folder of its own beside the project's, for a test
+    /// to compare with the function as SnapLoader publishes it; returns that folder.
+    /// </summary>
+    public string PublishWithoutSnapLoader()
+    {
+        var folder = Path.Combine(Directory, "plain");
+        Publish(["-p:SnapLoaderEnabled=false", "-o", folder]).EnsureSuccess("dotnet publish without SnapLoader");
+        return folder;
+    }
+
+    /// <summary>Writes <paramref name="json"/> as the event of a <see cref="LambdaRun"/> and returns the file's path.</summary>
+    public string WriteEvent(string json)
+    {
+        var path = Path.Combine(Directory, "event.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    /// <summary>The intermediate folder of a Release build for <paramref name="rid"/>: obj/Release/&lt;framework&gt;/&lt;rid&gt;.</summary>
+    public string IntermediateFolder(string rid, string targetFramework = TargetFramework) => Path.Combine(Directory, "obj", "Release", targetFramework, rid);
 
     public string PublishFolder(string rid, string targetFramework = TargetFramework) => Path.Combine(Directory, "bin", "Release", targetFramework, rid, "publish");
 

@@ -13,8 +13,7 @@ public sealed class OnnxEmbeddingSampleTests
     public void TheSampleAnswersAsItWouldWithoutSnapLoader()
     {
         var project = FunctionProject.FromSample("OnnxEmbedding");
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"seed": 7}""");
+        var eventFile = project.WriteEvent("""{"seed": 7}""");
 
         project.Publish([]).EnsureSuccess("dotnet publish");
         var publish = project.PublishFolder("linux-x64");
@@ -23,8 +22,7 @@ public sealed class OnnxEmbeddingSampleTests
         Assert.IsTrue(LambdaRun.DeploymentSize(publish) < LambdaRun.DeploymentLimit);
         var split = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
-        var plainFolder = Path.Combine(project.Directory, "plain");
-        project.Publish(["-p:SnapLoaderEnabled=false", "-o", plainFolder]).EnsureSuccess("dotnet publish without SnapLoader");
+        var plainFolder = project.PublishWithoutSnapLoader();
         Assert.IsTrue(File.Exists(Path.Combine(plainFolder, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx")));
         var plain = LambdaRun.Start(plainFolder, Handler, eventFile);
 

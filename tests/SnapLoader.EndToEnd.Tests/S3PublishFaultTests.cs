@@ -62,7 +62,7 @@ public sealed partial class S3PublishFaultTests
         await killer.WaitAsync(TimeSpan.FromSeconds(30), TestContext.CancellationToken);
         TestContext.WriteLine(string.Join("\n", failed.Output.Split('\n').Where(l => l.Contains("error SNAP", StringComparison.Ordinal)).Distinct()));
         Assert.AreNotEqual(0, failed.ExitCode, failed.Output);
-        var archive = Directory.GetFiles(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "snaploader"), "*.zip").Single();
+        var archive = Directory.GetFiles(Path.Combine(project.IntermediateFolder("linux-x64"), "snaploader"), "*.zip").Single();
         var key = "snaploader/" + Path.GetFileName(archive);
         var uploadId = UploadId().Match(failed.Output) is { Success: true } match ? match.Groups[1].Value : null;
         Assert.IsNotNull(uploadId, failed.Output);
@@ -123,7 +123,7 @@ public sealed partial class S3PublishFaultTests
         // A first publish restores and compiles, which two builds of one project cannot do at once (MSBuild's
         // own limit). Then the archive and the object go, so that both publishes pack and upload again.
         project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("the first publish");
-        var intermediate = Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "snaploader");
+        var intermediate = Path.Combine(project.IntermediateFolder("linux-x64"), "snaploader");
         var key = "snaploader/" + Path.GetFileName(Directory.GetFiles(intermediate, "*.zip").Single());
         Directory.Delete(intermediate, recursive: true);
         using var client = server.CreateClient();

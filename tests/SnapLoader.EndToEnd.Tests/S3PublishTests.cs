@@ -34,9 +34,8 @@ public sealed class S3PublishTests
         CollectionAssert.Contains(literals.ToList(), "artifacts");
         CollectionAssert.Contains(literals.ToList(), key);
         // The function as Lambda would run it: the archive comes from the bucket at init, nothing from a local folder.
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"hello": "s3"}""");
-        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), "Function::Fixture.Function::Handler", eventFile, archives: null,
+        var eventFile = project.WriteEvent("""{"hello": "s3"}""");
+        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), FunctionProject.Handler, eventFile, archives: null,
             server.AwsVariables(server.ServiceUrl));
         Assert.AreEqual("""{"hello": "s3"}""", run.Response);
         StringAssert.Contains(run.Output, $"from s3://artifacts/{key}");
@@ -44,7 +43,7 @@ public sealed class S3PublishTests
         CollectionAssert.Contains(run.MemfdDescriptors.ToList(), "libonnxruntime.so");
         Assert.IsTrue((await server.SettledRequestsAsync()).Any(r => r.StartsWith($"GET /artifacts/{key} 206", StringComparison.Ordinal)), "ranged GETs of the archive reached s3rver");
 
-        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll"));
+        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.IntermediateFolder("linux-x64"), "Function.dll"));
 
         var second = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("second publish");
 
@@ -52,7 +51,7 @@ public sealed class S3PublishTests
         Assert.AreEqual(uploaded.LastModified, again.LastModified, "the object must not be written again");
         Assert.AreEqual(uploaded.ETag, again.ETag);
         StringAssert.Contains(second.Output, "is up to date", "the archive must not be packed again");
-        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll")),
+        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.IntermediateFolder("linux-x64"), "Function.dll")),
             "nothing changed: the function must not be compiled again");
         var objects = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "artifacts" });
         Assert.AreEqual(1, objects.S3Objects.Count);
