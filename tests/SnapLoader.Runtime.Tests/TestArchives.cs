@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 
@@ -66,6 +67,38 @@ internal static class TestArchives
     public static void Python(string script, string workingDirectory, params string[] arguments)
     {
         ProcessRunner.Run("python3", new[] { "-c", script }.Concat(arguments), workingDirectory).EnsureSuccess("python3");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="archive"/> with Python's zipfile (deflate) through a stream it cannot seek, which makes it
+    /// put each entry's sizes in a data descriptor after the data and zeros in the local header.
+    /// <paramref name="writes"/> are Python statements on <c>z</c>, the ZipFile; <c>sys.argv[2]</c> on are
+    /// <paramref name="arguments"/>.
+    /// </summary>
+    public static void PythonStreamedZip(string archive, string writes, string workingDirectory, params string[] arguments)
+    {
+        var indented = string.Join("\n", writes.Split('\n').Select(line => "        " + line));
+        Python($"""
+            import sys, zipfile
+            class Unseekable:
+                def __init__(self, f): self.f = f
+                def write(self, b): return self.f.write(b)
+                def flush(self): self.f.flush()
+            with open(sys.argv[1], 'wb') as raw:
+                with zipfile.ZipFile(Unseekable(raw), 'w', zipfile.ZIP_DEFLATED) as z:
+            {indented}
+            """, workingDirectory, [archive, .. arguments]);
+    }
+
+    /// <summary>
+    /// Writes a ZIP with System.IO.Compression's writer: one entry of <paramref name="length"/> zero bytes, at
+    /// <paramref name="level"/> or the writer's default.
+    /// </summary>
+    public static void DotNetZipOfZeros(string archive, string entryName, int length, CompressionLevel? level = null)
+    {
+        using var zip = ZipFile.Open(archive, ZipArchiveMode.Create);
+        using var entry = (level is { } given ? zip.CreateEntry(entryName, given) : zip.CreateEntry(entryName)).Open();
+        entry.Write(new byte[length]);
     }
 
     public static void DisposeAll(IReadOnlyList<LoadedFile> files)
