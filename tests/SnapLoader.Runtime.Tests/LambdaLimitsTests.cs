@@ -22,7 +22,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.TooManyDescriptors, findings["errorCode"]!.GetValue<string>(), result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         StringAssert.Contains(message, "The 1,000 files to load");
@@ -45,7 +45,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
         Assert.IsTrue(findings["readable"]!.GetValue<bool>(), "every file answers at its original path");
         Assert.AreEqual(800, findings["memfdsOfFiles"]!.GetValue<int>(), "one descriptor per moved file");
@@ -65,7 +65,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["readable"]!.GetValue<bool>());
         // What the reserve stands for: the process's peak stays inside 128 MiB with the file's memory on top.
         var peakMiB = findings["vmHwmKiB"]!.GetValue<long>() / 1024.0;
@@ -85,7 +85,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, findings["errorCode"]!.GetValue<string>(), result.Output);
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "no memory file was created");
@@ -105,7 +105,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["readable"]!.GetValue<bool>());
         // The cgroup is charged for the pages first touched in it: the heap, the memory file (shmem), kernel memory,
         // and files read for the first time. dotnet's own files, already in the page cache, stay charged to whoever
@@ -130,7 +130,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, findings["errorCode"]!.GetValue<string>(), message);
         // The child found its own cgroup through /proc/self/cgroup, not a parent's or the variable.
@@ -155,7 +155,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        Assert.IsTrue(StartProbe.LastJson(result.Output)["readable"]!.GetValue<bool>());
+        Assert.IsTrue(ProbeProjects.LastJson(result.Output)["readable"]!.GetValue<bool>());
         var peakMiB = cgroup.PeakBytes / (1024.0 * 1024.0);
         Console.WriteLine($"cgroup peak {peakMiB:N1} MiB");
         Assert.IsTrue(cgroup.PeakBytes > (48L + 8) << 20, $"cgroup peak {peakMiB:N1} MiB");
@@ -169,7 +169,7 @@ public sealed class LambdaLimitsTests
         var result = RunUnderASmallTmp(taken);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.TargetDirectoryUnusable, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, $"'{SnapLoaderRuntime.DefaultTargetDirectory}'");
@@ -189,7 +189,7 @@ public sealed class LambdaLimitsTests
         var result = RunUnderASmallTmp(taken);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        Assert.IsTrue(StartProbe.LastJson(result.Output)["readable"]!.GetValue<bool>(), result.Output);
+        Assert.IsTrue(ProbeProjects.LastJson(result.Output)["readable"]!.GetValue<bool>(), result.Output);
         StringAssert.Contains(result.Output, "links left: 1");
     }
 

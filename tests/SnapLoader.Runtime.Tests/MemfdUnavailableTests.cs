@@ -23,7 +23,7 @@ public sealed class MemfdUnavailableTests
         var result = StartProbe.Run(manifest, env, wrapper: [s_launcher.Value, errnoName], TimeSpan.FromMinutes(2));
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.MemfdCreateFailed, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, "'libonnxruntime.so'", "the first file of the manifest");

@@ -7,8 +7,8 @@ namespace SnapLoader.Runtime.Tests;
 /// <summary>
 /// The child process of the tests of <see cref="SnapLoaderRuntime.Start"/>: StartProbe (StartProbe/Program.cs), run
 /// with the preload shim on an archive and manifest written for it, as a function's init runs the bootstrap. It
-/// prints its findings, or the error's code and message, as one JSON object. The probe and the shim are built once
-/// per run.
+/// prints its findings, or the error's code and message, as one JSON object (<see cref="ProbeProjects.LastJson"/>).
+/// The probe and the shim are built once per run.
 /// </summary>
 internal static class StartProbe
 {
@@ -18,7 +18,7 @@ internal static class StartProbe
     /// <summary>What the probe's script exits with when the kernel does not let it mount.</summary>
     private const int NotPermitted = 77;
 
-    private static readonly Lazy<string> s_probe = new(BuildProbe);
+    private static readonly Lazy<string> s_probe = new(() => ProbeProjects.Build("StartProbe", "start-probe"));
     private static readonly Lazy<string> s_shim = new(BuildShim);
 
     /// <summary>StartProbe.dll.</summary>
@@ -153,18 +153,6 @@ internal static class StartProbe
             Assert.Inconclusive($"Mounting a tmpfs is not permitted here:\n{result.Output}");
         }
         return result;
-    }
-
-    /// <summary>The probe's findings: the last line of its output that is a JSON object.</summary>
-    public static JsonNode LastJson(string output) =>
-        JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
-
-    private static string BuildProbe()
-    {
-        var project = Path.Combine(TestPaths.RepositoryRoot, "tests", "SnapLoader.Runtime.Tests", "StartProbe", "StartProbe.csproj");
-        var output = Path.Combine(AppContext.BaseDirectory, "start-probe");
-        ProcessRunner.Run("dotnet", ["build", project, "-o", output, "-nologo", "-v:q"], TestPaths.RepositoryRoot).EnsureSuccess("dotnet build StartProbe");
-        return Path.Combine(output, "StartProbe.dll");
     }
 
     private static string BuildShim()

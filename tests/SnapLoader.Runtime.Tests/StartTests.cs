@@ -19,7 +19,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
         foreach (var (path, hash) in findings["hashes"]!.AsObject())
         {
@@ -80,7 +80,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         StringAssert.StartsWith(findings["errorCode"]!.GetValue<string>(), "SNAP1");
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "ResNet18.onnx");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
@@ -96,7 +96,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["ortApiBase"]!.GetValue<bool>(), "the other library loads when P/Invoke asks for it");
         StringAssert.Contains(findings["brokenByPath"]!.GetValue<string>(), "libbroken.so", "the loader refuses it by its own path");
         var byName = findings["brokenByName"]!.GetValue<string>();
@@ -115,7 +115,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "libbroken.so");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
@@ -131,7 +131,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var hashes = findings["hashes"]!.AsObject();
         Assert.AreEqual(3, hashes.Count);
         Assert.AreEqual(TestArchives.Sha256OfFile(TestPaths.ResNet18Model), hashes[StartProbe.CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
@@ -154,7 +154,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.HashMismatch, findings["errorCode"]!.GetValue<string>());
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), $"'{StartProbe.CopyPath}', stored as the entry 'models/ResNet18.onnx'");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
@@ -171,7 +171,7 @@ public sealed class StartTests
         var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");

@@ -41,7 +41,7 @@ public sealed class TargetDirectoryFaultTests
         var result = StartProbe.RunWithOwnMounts(Script, [mount, fault], StartProbe.Command(manifest), Path.GetDirectoryName(manifest)!, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartProbe.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.TargetDirectoryUnusable, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, env["SNAPLOADER_TARGET_DIR"]!);
