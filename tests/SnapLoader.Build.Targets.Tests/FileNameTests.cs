@@ -12,8 +12,7 @@ namespace SnapLoader.Build.Targets.Tests;
 public sealed class FileNameTests
 {
     /// <summary>The names, all at the project's root and published there.</summary>
-    internal static readonly string[] Names =
-        ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", "it's.bin", " leading.bin", "trailing.bin "];
+    private static readonly string[] Names = MSBuildFileNames.Changed;
 
     [TestMethod]
     public void MovedFilesKeepTheirExactNamesAndLeaveThePublishFolder()

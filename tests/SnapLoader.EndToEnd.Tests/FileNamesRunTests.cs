@@ -10,8 +10,7 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class FileNamesRunTests
 {
-    private static readonly string[] Names =
-        ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", "it's.bin", " leading.bin", "trailing.bin "];
+    private static readonly string[] Names = MSBuildFileNames.Changed;
 
     [TestMethod]
     public void EachMovedFileIsReadByItsExactOriginalPath()
