@@ -174,32 +174,8 @@ public sealed class ConcurrentPublishTests
         CollectionAssert.AreEqual(new[] { "SnapLoaderBootstrap.g.cs" }, Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
     }
 
-    private static GenerateBootstrap Bootstrap(string output, string bucket)
-    {
-        const string sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        var files = Enumerable.Range(0, 50).Select(i =>
-        {
-            var item = new TaskItem($"/src/lib{i}.so");
-            item.SetMetadata("SnapLoaderRelativePath", $"lib{i}.so");
-            item.SetMetadata("SnapLoaderKind", "NativeLibrary");
-            item.SetMetadata("SnapLoaderSize", "1234");
-            item.SetMetadata("SnapLoaderSha256", sha256);
-            item.SetMetadata("SnapLoaderSoname", $"lib{i}.so");
-            return (ITaskItem)item;
-        }).ToArray();
-        return new GenerateBootstrap
-        {
-            BuildEngine = new RecordingBuildEngine(),
-            Files = files,
-            OutputFile = output,
-            RuntimeIdentifier = "linux-x64",
-            ArchiveFileName = sha256 + ".zip",
-            ArchiveSha256 = sha256,
-            ArchiveLength = 99,
-            Bucket = bucket,
-            Key = "snaploader/" + sha256 + ".zip",
-        };
-    }
+    private static GenerateBootstrap Bootstrap(string output, string bucket) => BootstrapInputs.Bootstrap(output, bucket,
+        Enumerable.Range(0, 50).Select(i => BootstrapInputs.Packed($"lib{i}.so", "NativeLibrary", soname: $"lib{i}.so")).ToArray());
 
     /// <summary>The archive named by its hash, with those bytes, and no temporary or stale file beside it.</summary>
     private static void AssertOnlyTheArchive(string obj, string sha256)
