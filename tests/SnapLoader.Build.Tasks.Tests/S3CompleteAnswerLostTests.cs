@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Amazon.Runtime;
 using Amazon.S3;
 using SnapLoader.Build.Tasks.S3;
 using SnapLoader.Tests;
-// Amazon.S3.Model has an S3Location too.
-using S3Location = SnapLoader.Build.Tasks.S3.S3Location;
 
 namespace SnapLoader.Build.Tasks.Tests;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Amazon;
 using SnapLoader.Build.Tasks.S3;
 using SnapLoader.Tests;
