@@ -5,13 +5,19 @@ internal sealed class EnvironmentScope : IDisposable
 {
     private readonly Dictionary<string, string?> _saved = new(StringComparer.Ordinal);
 
-    public EnvironmentScope(Dictionary<string, string?> values)
+    public EnvironmentScope(Dictionary<string, string?>? values = null)
     {
-        foreach (var (name, value) in values)
+        foreach (var (name, value) in values ?? [])
         {
-            _saved[name] = Environment.GetEnvironmentVariable(name);
-            Environment.SetEnvironmentVariable(name, value);
+            Set(name, value);
         }
+    }
+
+    /// <summary>Sets one more variable; its value from before the scope comes back on dispose.</summary>
+    public void Set(string name, string? value)
+    {
+        _saved.TryAdd(name, Environment.GetEnvironmentVariable(name));
+        Environment.SetEnvironmentVariable(name, value);
     }
 
     public void Dispose()

@@ -4,8 +4,16 @@ using System.Text;
 namespace SnapLoader.Tests;
 
 /// <summary>The outcome of a finished process.</summary>
+/// <param name="ExitCode">The exit status.</param>
+/// <param name="Output">Standard output and standard error, interleaved as the lines came.</param>
 internal sealed record ProcessResult(int ExitCode, string Output)
 {
+    /// <summary>Standard output alone, for a test that parses what the tool prints.</summary>
+    public string StandardOutput { get; init; } = "";
+
+    /// <summary>Standard error alone.</summary>
+    public string StandardError { get; init; } = "";
+
     /// <summary>Throws with the output when the process failed, so the test log shows why.</summary>
     public ProcessResult EnsureSuccess(string what)
     {
@@ -51,8 +59,10 @@ internal static class ProcessRunner
         }
 
         var output = new StringBuilder();
+        var standardOutput = new StringBuilder();
+        var standardError = new StringBuilder();
         using var process = new Process { StartInfo = start };
-        void OnData(string? line)
+        void OnData(string? line, StringBuilder stream)
         {
             if (line is null)
             {
@@ -61,11 +71,12 @@ internal static class ProcessRunner
             lock (output)
             {
                 output.AppendLine(line);
+                stream.AppendLine(line);
             }
             onLine?.Invoke(line);
         }
-        process.OutputDataReceived += (_, e) => OnData(e.Data);
-        process.ErrorDataReceived += (_, e) => OnData(e.Data);
+        process.OutputDataReceived += (_, e) => OnData(e.Data, standardOutput);
+        process.ErrorDataReceived += (_, e) => OnData(e.Data, standardError);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -77,7 +88,11 @@ internal static class ProcessRunner
         process.WaitForExit();
         lock (output)
         {
-            return new ProcessResult(process.ExitCode, output.ToString());
+            return new ProcessResult(process.ExitCode, output.ToString())
+            {
+                StandardOutput = standardOutput.ToString(),
+                StandardError = standardError.ToString(),
+            };
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -29,6 +30,7 @@ internal sealed partial class S3rverServer : IAsyncDisposable
     private Process _process = null!;
     private TaskCompletionSource<int> _port = null!;
     private int _disposed;
+    private int _buckets;
 
     private S3rverServer(string script, string dataDirectory)
     {
@@ -65,10 +67,10 @@ internal sealed partial class S3rverServer : IAsyncDisposable
     public IReadOnlyList<string> Requests => _requests.ToArray();
 
     /// <summary>
-    /// Starts s3rver and waits until it answers. Throws if node or s3rver is missing (with the command
-    /// that installs it) or if it does not start within 30 s.
+    /// Starts s3rver, waits until it answers and creates <paramref name="buckets"/>. Throws if node or s3rver is
+    /// missing (with the command that installs it) or if it does not start within 30 s.
     /// </summary>
-    public static async Task<S3rverServer> StartAsync()
+    public static async Task<S3rverServer> StartAsync(params string[] buckets)
     {
         var script = Path.Combine(TestPaths.RepositoryRoot, "tests", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
         if (!File.Exists(script))
@@ -83,6 +85,10 @@ internal sealed partial class S3rverServer : IAsyncDisposable
             // Port 0 lets the OS pick a free port, which s3rver prints once it listens: no race with
             // another process taking a port we probed.
             await server.LaunchAsync(port: 0).ConfigureAwait(false);
+            foreach (var bucket in buckets)
+            {
+                await server.CreateBucketAsync(bucket).ConfigureAwait(false);
+            }
             return server;
         }
         catch
@@ -195,6 +201,67 @@ internal sealed partial class S3rverServer : IAsyncDisposable
     {
         using var client = CreateClient();
         await client.PutBucketAsync(new PutBucketRequest { BucketName = name }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a bucket of a name not used before on this server, <paramref name="prefix"/> and a number, so that the
+    /// tests of a class that share the server each have their own.
+    /// </summary>
+    public async Task<string> NewBucketAsync(string prefix)
+    {
+        var bucket = $"{prefix}-{Interlocked.Increment(ref _buckets)}";
+        await CreateBucketAsync(bucket).ConfigureAwait(false);
+        return bucket;
+    }
+
+    /// <summary>
+    /// The AWS_* variables that point an SDK client, of this process or of a child, at this server: its credentials
+    /// and us-east-1, and with <paramref name="endpoint"/> (this server's <see cref="ServiceUrl"/> or a proxy's) as
+    /// the S3 endpoint. Null values remove a variable, so none of the machine's own settings gets in the way.
+    /// </summary>
+    public Dictionary<string, string?> AwsVariables(string? endpoint = null)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["AWS_ACCESS_KEY_ID"] = AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
+            ["AWS_SESSION_TOKEN"] = null,
+            ["AWS_PROFILE"] = null,
+            ["AWS_REGION"] = "us-east-1",
+            ["AWS_DEFAULT_REGION"] = null,
+        };
+        if (endpoint is not null)
+        {
+            variables["AWS_ENDPOINT_URL_S3"] = endpoint;
+            variables["AWS_ENDPOINT_URL"] = null;
+        }
+        return variables;
+    }
+
+    /// <summary>
+    /// Takes every source of credentials out of <paramref name="variables"/>: the keys, a profile, web identity,
+    /// container credentials, the instance metadata service, and the shared files (named in
+    /// <paramref name="folder"/>, where they do not exist). Returns <paramref name="variables"/>.
+    /// </summary>
+    public static Dictionary<string, string?> WithoutCredentials(Dictionary<string, string?> variables, string folder)
+    {
+        foreach (var name in new[] { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI" })
+        {
+            variables[name] = null;
+        }
+        variables["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(folder, "no-credentials");
+        variables["AWS_CONFIG_FILE"] = Path.Combine(folder, "no-config");
+        variables["AWS_EC2_METADATA_DISABLED"] = "true";
+        return variables;
+    }
+
+    /// <summary>The SHA-256 (lowercase hex) of an object's bytes as the server returns them.</summary>
+    public async Task<string> Sha256OfObjectAsync(string bucket, string key, CancellationToken cancellationToken = default)
+    {
+        using var client = CreateClient();
+        using var response = await client.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Stores an object, with user metadata (names without <c>x-amz-meta-</c>) if given.</summary>

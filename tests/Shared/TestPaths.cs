@@ -41,6 +41,12 @@ internal static class TestPaths
     public static string ResNet18Model =>
         Path.Combine(Package("Microsoft.ML.DnnImageFeaturizer.ResNet18", "0.23.1"), "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
 
+    /// <summary>The full path of a program on PATH, or null.</summary>
+    public static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, program))
+            .FirstOrDefault(File.Exists);
+
     /// <summary>A new empty folder under the system temp folder, unique to this call.</summary>
     public static string NewTempFolder(string prefix)
     {

@@ -1,96 +1,175 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace SnapLoader.Tests;
 
-/// <summary>One entry of a ZIP's central directory.</summary>
-internal sealed record ZipListingEntry(string Name, ushort Method, long CompressedSize, long Size, long LocalHeaderOffset);
-
 /// <summary>
-/// Test-side reader of the archives the build writes. System.IO.Compression cannot open zstd (method 93) entries
-/// and does not expose where an entry's data starts, so the tests read the central directory themselves.
+/// The tests' own reader of ZIP archives, field by field: the end records, the central directory and each entry's
+/// local header, with where each lies. System.IO.Compression cannot open zstd (method 93) entries and does not say
+/// where an entry's data or a record starts, which tests check, and aim damage at; and a reader of the tests' own
+/// cannot share a mistake with the runtime's.
 /// </summary>
-internal static class ZipListing
+internal sealed class ZipListing
 {
-    public static IReadOnlyList<ZipListingEntry> Read(string path)
+    public const int EndRecordLength = 22;
+    public const uint EndSignature = 0x06054B50;
+    public const uint Zip64EndSignature = 0x06064B50;
+    public const uint Zip64LocatorSignature = 0x07064B50;
+    public const int Zip64LocatorLength = 20;
+
+    // The end record with the longest comment it can count.
+    private const int MaxEndSearch = EndRecordLength + ushort.MaxValue;
+
+    private ZipListing(IReadOnlyList<ZipListingEntry> entries, long directoryOffset, long directoryLength, long endRecordOffset,
+        long? zip64LocatorOffset, long? zip64EndRecordOffset)
+    {
+        Entries = entries;
+        DirectoryOffset = directoryOffset;
+        DirectoryLength = directoryLength;
+        EndRecordOffset = endRecordOffset;
+        Zip64LocatorOffset = zip64LocatorOffset;
+        Zip64EndRecordOffset = zip64EndRecordOffset;
+    }
+
+    /// <summary>The entries in the order of the central directory.</summary>
+    public IReadOnlyList<ZipListingEntry> Entries { get; }
+
+    /// <summary>Where the central directory starts, from the Zip64 end record when there is one.</summary>
+    public long DirectoryOffset { get; }
+
+    /// <summary>The central directory's length, from the Zip64 end record when there is one.</summary>
+    public long DirectoryLength { get; }
+
+    /// <summary>Where the (classic) end of central directory record starts: the last one in the archive.</summary>
+    public long EndRecordOffset { get; }
+
+    /// <summary>Where the Zip64 end locator starts, just before the end record; null without Zip64 end records.</summary>
+    public long? Zip64LocatorOffset { get; }
+
+    /// <summary>Where the Zip64 end record starts, as the locator says; null without Zip64 end records.</summary>
+    public long? Zip64EndRecordOffset { get; }
+
+    /// <summary>The entry named <paramref name="name"/>.</summary>
+    public ZipListingEntry Entry(string name) =>
+        Entries.SingleOrDefault(e => e.Name == name) ?? throw new InvalidOperationException($"No entry '{name}' in the archive.");
+
+    public static ZipListing Read(string path)
     {
         using var file = File.OpenRead(path);
-        var tail = new byte[(int)Math.Min(file.Length, 65_557)];
-        file.Seek(-tail.Length, SeekOrigin.End);
-        file.ReadExactly(tail);
-        var eocd = tail.AsSpan().LastIndexOf(new byte[] { 0x50, 0x4b, 0x05, 0x06 });
-        if (eocd < 0)
+        try
         {
-            throw new InvalidDataException($"{path} has no end of central directory record.");
+            return Read(file);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public static ZipListing Read(byte[] archive)
+    {
+        using var stream = new MemoryStream(archive, writable: false);
+        return Read(stream);
+    }
+
+    /// <summary>Reads a whole archive; throws <see cref="InvalidDataException"/> where a record is not where another one says.</summary>
+    public static ZipListing Read(Stream archive)
+    {
+        var tail = new byte[(int)Math.Min(archive.Length, MaxEndSearch)];
+        var tailStart = archive.Length - tail.Length;
+        archive.Position = tailStart;
+        archive.ReadExactly(tail);
+        var end = tail.AsSpan().LastIndexOf("PK\x05\x06"u8);
+        if (end < 0 || end + EndRecordLength > tail.Length)
+        {
+            throw new InvalidDataException("No end of central directory record.");
+        }
+        long count = BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(end + 10));
+        long directoryLength = BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(end + 12));
+        long directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(end + 16));
+
+        long? locatorOffset = null;
+        long? zip64EndOffset = null;
+        if (end >= Zip64LocatorLength && BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(end - Zip64LocatorLength)) == Zip64LocatorSignature)
+        {
+            locatorOffset = tailStart + end - Zip64LocatorLength;
+            zip64EndOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(tail.AsSpan(end - Zip64LocatorLength + 8));
+            var zip64End = new byte[56];
+            archive.Position = zip64EndOffset.Value;
+            archive.ReadExactly(zip64End);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64End) != Zip64EndSignature)
+            {
+                throw new InvalidDataException($"No Zip64 end record at {zip64EndOffset}, where the locator says.");
+            }
+            count = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64End.AsSpan(32));
+            directoryLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64End.AsSpan(40));
+            directoryOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64End.AsSpan(48));
         }
 
-        long count = BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(eocd + 10));
-        long directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(eocd + 16));
-        if (directoryOffset == uint.MaxValue || count == ushort.MaxValue)
-        {
-            // The Zip64 end record's offset is in the locator just before the classic end record.
-            var locator = eocd - 20;
-            var zip64Offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(tail.AsSpan(locator + 8));
-            var zip64 = new byte[56];
-            file.Seek(zip64Offset, SeekOrigin.Begin);
-            file.ReadExactly(zip64);
-            count = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(32));
-            directoryOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(48));
-        }
-
-        file.Seek(directoryOffset, SeekOrigin.Begin);
-        var reader = new BinaryReader(file);
         var entries = new List<ZipListingEntry>();
+        var record = new byte[ZipListingEntry.CentralFixedLength];
+        var at = directoryOffset;
         for (var i = 0; i < count; i++)
         {
-            if (reader.ReadUInt32() != 0x02014b50)
+            archive.Position = at;
+            archive.ReadExactly(record);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(record) != ZipListingEntry.CentralSignature)
             {
-                throw new InvalidDataException($"{path}: central directory entry {i} has a bad signature.");
+                throw new InvalidDataException($"Central directory entry {i} (at {at}) has a bad signature.");
             }
-            reader.ReadBytes(6);
-            var method = reader.ReadUInt16();
-            reader.ReadBytes(8);
-            long compressed = reader.ReadUInt32();
-            long size = reader.ReadUInt32();
-            var nameLength = reader.ReadUInt16();
-            var extraLength = reader.ReadUInt16();
-            var commentLength = reader.ReadUInt16();
-            reader.ReadBytes(8);
-            long offset = reader.ReadUInt32();
-            var name = System.Text.Encoding.UTF8.GetString(reader.ReadBytes(nameLength));
-            var extra = reader.ReadBytes(extraLength);
-            reader.ReadBytes(commentLength);
+            var method = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(10));
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(16));
+            long compressed = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(20));
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(24));
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(28));
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(30));
+            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(32));
+            long offset = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(42));
+            var name = new byte[nameLength];
+            archive.ReadExactly(name);
+            var extra = new byte[extraLength];
+            archive.ReadExactly(extra);
 
             // Zip64 extended information: only the fields whose classic value is saturated are present, in this order.
-            for (var at = 0; at + 4 <= extra.Length;)
+            for (var field = 0; field + 4 <= extra.Length;)
             {
-                var id = BinaryPrimitives.ReadUInt16LittleEndian(extra.AsSpan(at));
-                var length = BinaryPrimitives.ReadUInt16LittleEndian(extra.AsSpan(at + 2));
+                var id = BinaryPrimitives.ReadUInt16LittleEndian(extra.AsSpan(field));
+                var length = BinaryPrimitives.ReadUInt16LittleEndian(extra.AsSpan(field + 2));
                 if (id == 1)
                 {
-                    var field = at + 4;
-                    if (size == uint.MaxValue) { size = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(field)); field += 8; }
-                    if (compressed == uint.MaxValue) { compressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(field)); field += 8; }
-                    if (offset == uint.MaxValue) { offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(field)); }
+                    var value = field + 4;
+                    if (size == uint.MaxValue)
+                    {
+                        size = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(value));
+                        value += 8;
+                    }
+                    if (compressed == uint.MaxValue)
+                    {
+                        compressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(value));
+                        value += 8;
+                    }
+                    if (offset == uint.MaxValue)
+                    {
+                        offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(extra.AsSpan(value));
+                    }
                 }
-                at += 4 + length;
+                field += 4 + length;
             }
-            entries.Add(new ZipListingEntry(name, method, compressed, size, offset));
+
+            var local = ZipLocalHeader.Read(archive, offset);
+            entries.Add(new ZipListingEntry(Encoding.UTF8.GetString(name), method, crc, compressed, size, offset, at, nameLength, extraLength, commentLength, local));
+            at += ZipListingEntry.CentralFixedLength + nameLength + extraLength + commentLength;
         }
-        return entries;
+        return new ZipListing(entries, directoryOffset, directoryLength, tailStart + end, locatorOffset, zip64EndOffset);
     }
 
     /// <summary>The SHA-256 (lowercase hex) of an entry's uncompressed content, decoded by its method.</summary>
     public static string Sha256OfEntry(string path, ZipListingEntry entry)
     {
         using var file = File.OpenRead(path);
-        var header = new byte[30];
-        file.Seek(entry.LocalHeaderOffset, SeekOrigin.Begin);
-        file.ReadExactly(header);
-        var dataStart = entry.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26)) + BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
-        file.Seek(dataStart, SeekOrigin.Begin);
-
+        file.Position = entry.DataOffset;
         using Stream content = entry.Method switch
         {
             0 => new WindowStream(file, entry.CompressedSize, leaveOpen: true),
@@ -111,13 +190,6 @@ internal static class ZipListing
         {
             throw new InvalidDataException($"{entry.Name}: decoded {total} bytes, the directory says {entry.Size}.");
         }
-        return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-    }
-
-    /// <summary>The SHA-256 (lowercase hex) of a file.</summary>
-    public static string Sha256OfFile(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

@@ -12,8 +12,7 @@ namespace SnapLoader.Build.Targets.Tests;
 public sealed class FileNameTests
 {
     /// <summary>The names, all at the project's root and published there.</summary>
-    internal static readonly string[] Names =
-        ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", "it's.bin", " leading.bin", "trailing.bin "];
+    private static readonly string[] s_names = MSBuildFileNames.Changed;
 
     [TestMethod]
     public void MovedFilesKeepTheirExactNamesAndLeaveThePublishFolder()
@@ -23,7 +22,7 @@ public sealed class FileNameTests
             <None Include="*.bin*" CopyToPublishDirectory="PreserveNewest" />
             <SnapLoaderInclude Include="%2A.bin%2A" />
             """);
-        foreach (var (name, index) in Names.Select((n, i) => (n, i)))
+        foreach (var (name, index) in s_names.Select((n, i) => (n, i)))
         {
             File.WriteAllBytes(Path.Combine(project.Directory, name), RandomNumberGenerator.GetBytes(1000 + index));
         }
@@ -34,7 +33,7 @@ public sealed class FileNameTests
         var archive = Directory.GetFiles(Path.Combine(project.Obj, "snaploader"), "*.zip").Single();
         using var zip = ZipFile.OpenRead(archive);
         var entries = zip.Entries.ToDictionary(e => e.FullName, StringComparer.Ordinal);
-        foreach (var name in Names)
+        foreach (var name in s_names)
         {
             Assert.IsTrue(entries.TryGetValue(name, out var entry), $"'{name}' in the archive: {string.Join(", ", entries.Keys.Select(k => $"'{k}'"))}");
             using var content = entry.Open();

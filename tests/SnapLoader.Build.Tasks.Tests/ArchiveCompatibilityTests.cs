@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using SnapLoader.Build.Tasks.Archive;
+using SnapLoader.Tests;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
@@ -63,7 +64,7 @@ public sealed class ArchiveCompatibilityTests
             using var stream = zipEntry.Open();
             using var data = new MemoryStream();
             stream.CopyTo(data);
-            Assert.AreEqual(entry.Sha256, ArchiveTestKit.Sha256Of(data.ToArray()));
+            Assert.AreEqual(entry.Sha256, Sha256Hex.Of(data.ToArray()));
         }
     }
 
@@ -73,39 +74,37 @@ public sealed class ArchiveCompatibilityTests
         var archive = Write(ArchiveCompression.Deflate, forceZip64: true);
         var bytes = File.ReadAllBytes(archive.Path);
 
-        var first = archive.Entries[0];
-        var local = bytes.AsSpan((int)first.LocalHeaderOffset);
+        var zip = ZipListing.Read(bytes);
+
+        var first = zip.Entries[0].Local;
+        Assert.AreEqual(archive.Entries[0].LocalHeaderOffset, first.Offset);
+        var local = bytes.AsSpan((int)first.Offset);
         Assert.AreEqual((ushort)45, BinaryPrimitives.ReadUInt16LittleEndian(local[4..]), "version needed for Zip64");
         Assert.AreEqual(0xFFFFFFFFu, BinaryPrimitives.ReadUInt32LittleEndian(local[18..]));
         Assert.AreEqual(0xFFFFFFFFu, BinaryPrimitives.ReadUInt32LittleEndian(local[22..]));
-        var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(local[26..]);
-        Assert.AreEqual((ushort)20, BinaryPrimitives.ReadUInt16LittleEndian(local[28..]));
-        var extra = local[(30 + nameLength)..];
+        Assert.AreEqual(20, first.ExtraLength);
+        var extra = bytes.AsSpan((int)first.ExtraOffset);
         Assert.AreEqual((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(extra));
-        Assert.AreEqual((ulong)first.Size, BinaryPrimitives.ReadUInt64LittleEndian(extra[4..]));
-        Assert.AreEqual((ulong)first.CompressedSize, BinaryPrimitives.ReadUInt64LittleEndian(extra[12..]));
+        Assert.AreEqual((ulong)archive.Entries[0].Size, BinaryPrimitives.ReadUInt64LittleEndian(extra[4..]));
+        Assert.AreEqual((ulong)archive.Entries[0].CompressedSize, BinaryPrimitives.ReadUInt64LittleEndian(extra[12..]));
 
         // End of file: Zip64 end record (56), locator (20), classic end record (22) full of markers.
-        var end = bytes.AsSpan(bytes.Length - 22);
-        Assert.AreEqual(0x06054B50u, BinaryPrimitives.ReadUInt32LittleEndian(end));
+        Assert.AreEqual(bytes.Length - 22, zip.EndRecordOffset);
+        var end = bytes.AsSpan((int)zip.EndRecordOffset);
         Assert.AreEqual((ushort)0xFFFF, BinaryPrimitives.ReadUInt16LittleEndian(end[10..]));
         Assert.AreEqual(0xFFFFFFFFu, BinaryPrimitives.ReadUInt32LittleEndian(end[16..]));
-        var locator = bytes.AsSpan(bytes.Length - 42);
-        Assert.AreEqual(0x07064B50u, BinaryPrimitives.ReadUInt32LittleEndian(locator));
-        var zip64EndOffset = (int)BinaryPrimitives.ReadUInt64LittleEndian(locator[8..]);
-        Assert.AreEqual(bytes.Length - 98, zip64EndOffset);
-        var zip64End = bytes.AsSpan(zip64EndOffset);
-        Assert.AreEqual(0x06064B50u, BinaryPrimitives.ReadUInt32LittleEndian(zip64End));
-        Assert.AreEqual((ulong)archive.Entries.Count, BinaryPrimitives.ReadUInt64LittleEndian(zip64End[32..]));
+        Assert.AreEqual(bytes.Length - 42, zip.Zip64LocatorOffset);
+        Assert.AreEqual(bytes.Length - 98, zip.Zip64EndRecordOffset);
+        Assert.AreEqual(archive.Entries.Count, zip.Entries.Count, "the count of the Zip64 end record");
     }
 
     [TestMethod]
     public void WithoutForcingSmallArchivesHaveNoZip64()
     {
         var archive = Write(ArchiveCompression.Deflate, forceZip64: false);
-        var bytes = File.ReadAllBytes(archive.Path);
-        Assert.AreEqual(0x06054B50u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 22)));
-        Assert.AreNotEqual(0x07064B50u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 42)));
+        var zip = ZipListing.Read(archive.Path);
+        Assert.AreEqual(new FileInfo(archive.Path).Length - 22, zip.EndRecordOffset);
+        Assert.IsNull(zip.Zip64LocatorOffset);
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ public sealed class ArchivePayloadTests
     public void OnnxRuntimeRoundTripsThroughZipArchive(ArchiveCompression compression)
     {
         var source = TestPaths.OnnxRuntimeLibrary();
-        var expected = ArchiveTestKit.Sha256Of(source);
+        var expected = Sha256Hex.OfFile(source);
 
         var archive = ArchiveWriter.Write(Path.Combine(_folder, "a.zip"), [new("libonnxruntime.so", source)], compression, 0, 2, null, CancellationToken.None);
 
@@ -32,7 +32,7 @@ public sealed class ArchivePayloadTests
         using var stream = zip.Entries.Single().Open();
         using var data = new MemoryStream();
         stream.CopyTo(data);
-        Assert.AreEqual(expected, ArchiveTestKit.Sha256Of(data.ToArray()));
+        Assert.AreEqual(expected, Sha256Hex.Of(data.ToArray()));
         if (compression == ArchiveCompression.Deflate)
         {
             Assert.IsLessThan(archive.Entries[0].Size * 6 / 10, archive.Entries[0].CompressedSize);
@@ -44,13 +44,13 @@ public sealed class ArchivePayloadTests
     {
         // 29 MB: above the threshold, so zstd's own workers compress it in several jobs.
         var source = TestPaths.OnnxRuntimeLibrary();
-        var expected = ArchiveTestKit.Sha256Of(source);
+        var expected = Sha256Hex.OfFile(source);
 
         var one = ArchiveWriter.Write(Path.Combine(_folder, "one.zip"), [new("libonnxruntime.so", source)], ArchiveCompression.Zstd, 0, 1, null, CancellationToken.None);
         var two = ArchiveWriter.Write(Path.Combine(_folder, "two.zip"), [new("libonnxruntime.so", source)], ArchiveCompression.Zstd, 0, 2, null, CancellationToken.None);
 
         Assert.AreEqual(one.Sha256, two.Sha256);
         Assert.AreEqual(expected, two.Entries[0].Sha256);
-        Assert.AreEqual(expected, ArchiveTestKit.Sha256Of(ArchiveTestKit.DecodeZstdEntry(two.Path, two.Entries[0])));
+        Assert.AreEqual(expected, Sha256Hex.Of(ArchiveTestKit.DecodeZstdEntry(two.Path, two.Entries[0])));
     }
 }

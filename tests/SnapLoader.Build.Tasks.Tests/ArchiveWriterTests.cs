@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using SnapLoader.Build.Tasks.Archive;
+using SnapLoader.Tests;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
@@ -27,7 +28,7 @@ public sealed class ArchiveWriterTests
 
         Assert.AreEqual(Path.Combine(_folder, "out", "a.zip"), archive.Path);
         Assert.AreEqual(new FileInfo(archive.Path).Length, archive.Length);
-        Assert.AreEqual(ArchiveTestKit.Sha256Of(archive.Path), archive.Sha256);
+        Assert.AreEqual(Sha256Hex.OfFile(archive.Path), archive.Sha256);
         CollectionAssert.AreEqual(inputs.Select(i => i.EntryName).ToArray(), archive.Entries.Select(e => e.EntryName).ToArray());
 
         using var zip = ZipFile.OpenRead(archive.Path);
@@ -49,7 +50,7 @@ public sealed class ArchiveWriterTests
                 stream.CopyTo(data);
             }
             CollectionAssert.AreEqual(original, data.ToArray(), inputs[i].EntryName);
-            Assert.AreEqual(ArchiveTestKit.Sha256Of(original), entry.Sha256);
+            Assert.AreEqual(Sha256Hex.Of(original), entry.Sha256);
             Assert.AreEqual(original.Length, entry.Size);
         }
     }
@@ -82,7 +83,7 @@ public sealed class ArchiveWriterTests
         {
             var entry = archive.Entries[i];
             var original = File.ReadAllBytes(inputs[i].SourcePath);
-            Assert.AreEqual(ArchiveTestKit.Sha256Of(original), entry.Sha256);
+            Assert.AreEqual(Sha256Hex.Of(original), entry.Sha256);
             if (entry.Method == 0)
             {
                 using var raw = ArchiveTestKit.OpenRawData(archive.Path, entry);
@@ -187,13 +188,14 @@ public sealed class ArchiveWriterTests
         Assert.AreEqual((ushort)0x21, BinaryPrimitives.ReadUInt16LittleEndian(local[12..]), "DOS date 1980-01-01");
         Assert.AreEqual((ushort)0, BinaryPrimitives.ReadUInt16LittleEndian(local[28..]), "extra field length");
 
-        var centralOffset = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 6));
-        var central = bytes.AsSpan(centralOffset);
-        Assert.AreEqual(0x02014B50u, BinaryPrimitives.ReadUInt32LittleEndian(central));
+        var zip = ZipListing.Read(bytes);
+        var entry = zip.Entries.Single();
+        var central = bytes.AsSpan((int)entry.CentralRecordOffset);
         Assert.AreEqual((byte)3, central[5], "made by Unix");
-        Assert.AreEqual((ushort)0, BinaryPrimitives.ReadUInt16LittleEndian(central[30..]), "extra field length");
+        Assert.AreEqual(0, entry.CentralExtraLength, "extra field length");
         Assert.AreEqual(0x81A40000u, BinaryPrimitives.ReadUInt32LittleEndian(central[38..]), "regular file, 0644");
-        Assert.AreEqual(bytes.Length - 22, centralOffset + 46 + "lib/a.so".Length, "nothing but the end record after the one header");
+        Assert.AreEqual(zip.EndRecordOffset, entry.CentralRecordOffset + entry.CentralRecordLength, "nothing but the end record after the one header");
+        Assert.AreEqual(bytes.Length - 22, zip.EndRecordOffset);
     }
 
     [TestMethod]
@@ -233,7 +235,7 @@ public sealed class ArchiveWriterTests
         File.WriteAllText(destination, "old");
         var archive = ArchiveWriter.Write(destination, SampleInputs(), ArchiveCompression.Stored, 0, 2, null, CancellationToken.None);
 
-        Assert.AreEqual(ArchiveTestKit.Sha256Of(destination), archive.Sha256);
+        Assert.AreEqual(Sha256Hex.OfFile(destination), archive.Sha256);
         CollectionAssert.AreEquivalent(new[] { "a.zip" }, FolderNames());
     }
 

@@ -51,26 +51,16 @@ public sealed class ConcurrentPublishTests
         var folder = TestPaths.NewTempFolder("publish-concurrent");
         var obj = Directory.CreateDirectory(Path.Combine(folder, "obj")).FullName;
         var files = SourceFiles(folder);
-        using var environment = new EnvironmentScope(new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_SESSION_TOKEN"] = null,
-            ["AWS_PROFILE"] = null,
-        });
+        using var environment = new EnvironmentScope(server.AwsVariables());
         using var client = server.CreateClient();
         // S3 never shows a partly written object, but s3rver answers a HEAD that comes during a PUT with
         // what it has written so far, which the uploader rightly takes for another object (SNAP0036).
         // Holding each upload until s3rver has answered every publish's HEAD gives S3's view of publishes
         // at once: none finds the object, and all upload it together.
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (request.Method is "PUT" or "POST")
-            {
-                var bucket = request.Target.Split('/')[1];
-                await server.WaitForRequestsAsync(r => r.StartsWith($"HEAD /{bucket}/", StringComparison.Ordinal), Publishes, TimeSpan.FromSeconds(30));
-            }
-            return null;
+            When = r => r.Method is "PUT" or "POST",
+            Fault = Fault.HoldUntil(r => server.WaitForRequestsAsync(l => l.StartsWith($"HEAD /{r.Bucket}/", StringComparison.Ordinal), Publishes, TimeSpan.FromSeconds(30))),
         });
 
         for (var round = 0; round < Rounds; round++)
@@ -111,7 +101,7 @@ public sealed class ConcurrentPublishTests
             Assert.IsTrue(publishes.All(p => p.Sha256 == sha256), $"round {round}");
             AssertOnlyTheArchive(obj, sha256);
             var key = $"snaploader/{sha256}.zip";
-            Assert.AreEqual(sha256, await TestArchives.DownloadSha256Async(client, bucket, key, TestContext.CancellationToken), $"round {round}");
+            Assert.AreEqual(sha256, await server.Sha256OfObjectAsync(bucket, key, TestContext.CancellationToken), $"round {round}");
             var head = await client.GetObjectMetadataAsync(bucket, key, TestContext.CancellationToken);
             Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         }
@@ -184,32 +174,8 @@ public sealed class ConcurrentPublishTests
         CollectionAssert.AreEqual(new[] { "SnapLoaderBootstrap.g.cs" }, Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
     }
 
-    private static GenerateBootstrap Bootstrap(string output, string bucket)
-    {
-        const string sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        var files = Enumerable.Range(0, 50).Select(i =>
-        {
-            var item = new TaskItem($"/src/lib{i}.so");
-            item.SetMetadata("SnapLoaderRelativePath", $"lib{i}.so");
-            item.SetMetadata("SnapLoaderKind", "NativeLibrary");
-            item.SetMetadata("SnapLoaderSize", "1234");
-            item.SetMetadata("SnapLoaderSha256", sha256);
-            item.SetMetadata("SnapLoaderSoname", $"lib{i}.so");
-            return (ITaskItem)item;
-        }).ToArray();
-        return new GenerateBootstrap
-        {
-            BuildEngine = new RecordingBuildEngine(),
-            Files = files,
-            OutputFile = output,
-            RuntimeIdentifier = "linux-x64",
-            ArchiveFileName = sha256 + ".zip",
-            ArchiveSha256 = sha256,
-            ArchiveLength = 99,
-            Bucket = bucket,
-            Key = "snaploader/" + sha256 + ".zip",
-        };
-    }
+    private static GenerateBootstrap Bootstrap(string output, string bucket) => BootstrapInputs.Bootstrap(output, bucket,
+        Enumerable.Range(0, 50).Select(i => BootstrapInputs.Packed($"lib{i}.so", "NativeLibrary", soname: $"lib{i}.so")).ToArray());
 
     /// <summary>The archive named by its hash, with those bytes, and no temporary or stale file beside it.</summary>
     private static void AssertOnlyTheArchive(string obj, string sha256)

@@ -99,8 +99,8 @@ public sealed class ElfFileGccTests
         RequireGcc();
         var folder = TestPaths.NewTempFolder("elf-object");
         File.WriteAllText(Path.Combine(folder, "plain.c"), "int plain(void) { return 5; }\n");
-        var result = Run("gcc", folder, ["-c", "-fPIC", "-o", "plain.o", "plain.c"]);
-        Assert.AreEqual(0, result.ExitCode, result.Error);
+        var result = ProcessRunner.Run("gcc", ["-c", "-fPIC", "-o", "plain.o", "plain.c"], folder);
+        Assert.AreEqual(0, result.ExitCode, result.Output);
 
         var facts = ElfFile.Read(Path.Combine(folder, "plain.o"));
 

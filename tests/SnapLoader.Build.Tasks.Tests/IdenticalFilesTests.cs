@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using SnapLoader.Build.Tasks.Archive;
+using SnapLoader.Tests;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
@@ -48,7 +49,7 @@ public sealed class IdenticalFilesTests
         foreach (var input in inputs)
         {
             var bytes = File.ReadAllBytes(input.SourcePath);
-            Assert.AreEqual(ArchiveTestKit.Sha256Of(bytes), entryOf[input.EntryName].Sha256, input.EntryName);
+            Assert.AreEqual(Sha256Hex.Of(bytes), entryOf[input.EntryName].Sha256, input.EntryName);
             Assert.AreEqual(bytes.Length, entryOf[input.EntryName].Size, input.EntryName);
             Assert.AreEqual(System.IO.Hashing.Crc32.HashToUInt32(bytes), entryOf[input.EntryName].Crc32, input.EntryName);
         }
@@ -156,7 +157,7 @@ public sealed class IdenticalFilesTests
         Assert.AreEqual("", byPath[SameSize].GetMetadata("SnapLoaderEntry"));
         foreach (var input in inputs)
         {
-            Assert.AreEqual(ArchiveTestKit.Sha256Of(input.SourcePath), byPath[input.EntryName].GetMetadata("SnapLoaderSha256"), input.EntryName);
+            Assert.AreEqual(Sha256Hex.OfFile(input.SourcePath), byPath[input.EntryName].GetMetadata("SnapLoaderSha256"), input.EntryName);
             Assert.AreEqual(new FileInfo(input.SourcePath).Length.ToString(System.Globalization.CultureInfo.InvariantCulture), byPath[input.EntryName].GetMetadata("SnapLoaderSize"));
         }
     }

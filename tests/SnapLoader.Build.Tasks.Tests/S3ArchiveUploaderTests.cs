@@ -19,43 +19,33 @@ public sealed class S3ArchiveUploaderTests
 {
     private const int LargeArchiveBytes = 40 * 1000 * 1000;
 
-    private static S3rverServer s_server = null!;
-    private static string s_folder = null!;
-    private static int s_bucketCount;
+    private static S3UploadFixture s_fixture = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [ClassInitialize]
-    public static async Task StartServer(TestContext context)
-    {
-        s_server = await S3rverServer.StartAsync();
-        s_folder = TestPaths.NewTempFolder("s3-uploader");
-    }
+    public static async Task StartServer(TestContext context) => s_fixture = await S3UploadFixture.StartAsync("s3-uploader");
 
     [ClassCleanup]
-    public static async Task StopServer()
-    {
-        await s_server.DisposeAsync();
-        Directory.Delete(s_folder, recursive: true);
-    }
+    public static async Task StopServer() => await s_fixture.DisposeAsync();
 
     [TestMethod]
     public async Task SmallArchive_IsPutInOneRequestWithItsSha256AsMetadata()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("small.zip", 300_000);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("small.zip", 300_000);
         var log = new ConcurrentQueue<string>();
 
-        var outcome = await ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "a/small.zip"), log.Enqueue, Options(), TestContext.CancellationToken);
+        var outcome = await ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "a/small.zip"), log.Enqueue, s_fixture.Options(), TestContext.CancellationToken);
 
         Assert.AreEqual(UploadOutcome.Uploaded, outcome);
-        using var client = s_server.CreateClient();
+        using var client = s_fixture.Server.CreateClient();
         var head = await client.GetObjectMetadataAsync(bucket, "a/small.zip", TestContext.CancellationToken);
         Assert.AreEqual(300_000, head.ContentLength);
         Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         Assert.AreEqual("application/zip", head.Headers.ContentType);
-        Assert.AreEqual(sha256, await DownloadSha256Async(bucket, "a/small.zip"));
-        var requests = await s_server.SettledRequestsAsync();
+        Assert.AreEqual(sha256, await s_fixture.Server.Sha256OfObjectAsync(bucket, "a/small.zip", TestContext.CancellationToken));
+        var requests = await s_fixture.Server.SettledRequestsAsync();
         Assert.ContainsSingle(requests.Where(r => r.StartsWith($"PUT /{bucket}/a/small.zip ", StringComparison.Ordinal)));
         Assert.IsFalse(requests.Any(r => r.Contains("uploadId", StringComparison.Ordinal)), string.Join("\n", requests));
         Assert.IsTrue(log.Any(l => l.StartsWith("Uploaded s3://", StringComparison.Ordinal)), string.Join("\n", log));
@@ -64,19 +54,19 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task LargeArchive_IsUploadedInParallelPartsAndArrivesWhole()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("large.zip", LargeArchiveBytes);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("large.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
-        var options = Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 3);
+        var options = s_fixture.Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 3);
 
-        var outcome = await ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "large.zip"), log.Enqueue, options, TestContext.CancellationToken);
+        var outcome = await ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "large.zip"), log.Enqueue, options, TestContext.CancellationToken);
 
         Assert.AreEqual(UploadOutcome.Uploaded, outcome);
-        Assert.AreEqual(sha256, await DownloadSha256Async(bucket, "large.zip"));
-        using var client = s_server.CreateClient();
+        Assert.AreEqual(sha256, await s_fixture.Server.Sha256OfObjectAsync(bucket, "large.zip", TestContext.CancellationToken));
+        using var client = s_fixture.Server.CreateClient();
         var head = await client.GetObjectMetadataAsync(bucket, "large.zip", TestContext.CancellationToken);
         Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
-        var requests = await s_server.SettledRequestsAsync();
+        var requests = await s_fixture.Server.SettledRequestsAsync();
         Assert.HasCount(8, requests.Where(r => r.StartsWith($"PUT /{bucket}/large.zip?partNumber=", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal)));
         Assert.ContainsSingle(requests.Where(r => r.StartsWith($"POST /{bucket}/large.zip?uploadId=", StringComparison.Ordinal)));
         var progressLines = log.Where(l => l.StartsWith("Uploading s3://", StringComparison.Ordinal) && l.Contains("%)", StringComparison.Ordinal)).ToArray();
@@ -88,24 +78,24 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task SecondUpload_FindsTheArchivePresentAndDoesNotRewriteIt()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("again.zip", 200_000);
-        var location = Location(bucket, "again.zip");
-        await ArchiveUploader.UploadAsync(path, sha256, location, _ => { }, Options(), TestContext.CancellationToken);
-        using var client = s_server.CreateClient();
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("again.zip", 200_000);
+        var location = s_fixture.Location(bucket, "again.zip");
+        await ArchiveUploader.UploadAsync(path, sha256, location, _ => { }, s_fixture.Options(), TestContext.CancellationToken);
+        using var client = s_fixture.Server.CreateClient();
         var before = await client.GetObjectMetadataAsync(bucket, "again.zip", TestContext.CancellationToken);
         // Last-Modified has one-second resolution: without the wait a rewrite could keep it.
         await Task.Delay(TimeSpan.FromSeconds(1.1), TestContext.CancellationToken);
-        var requestsBefore = (await s_server.SettledRequestsAsync()).Count;
+        var requestsBefore = (await s_fixture.Server.SettledRequestsAsync()).Count;
         var log = new ConcurrentQueue<string>();
 
-        var outcome = await ArchiveUploader.UploadAsync(path, sha256, location, log.Enqueue, Options(), TestContext.CancellationToken);
+        var outcome = await ArchiveUploader.UploadAsync(path, sha256, location, log.Enqueue, s_fixture.Options(), TestContext.CancellationToken);
 
         Assert.AreEqual(UploadOutcome.AlreadyPresent, outcome);
         var after = await client.GetObjectMetadataAsync(bucket, "again.zip", TestContext.CancellationToken);
         Assert.AreEqual(before.ETag, after.ETag);
         Assert.AreEqual(before.LastModified, after.LastModified);
-        var sentByUploader = (await s_server.SettledRequestsAsync()).Skip(requestsBefore).ToArray();
+        var sentByUploader = (await s_fixture.Server.SettledRequestsAsync()).Skip(requestsBefore).ToArray();
         // The HEAD of the uploader, then the HEAD of this test.
         CollectionAssert.AreEqual(new[] { $"HEAD /{bucket}/again.zip 200", $"HEAD /{bucket}/again.zip 200" }, sentByUploader);
         Assert.ContainsSingle(log);
@@ -115,31 +105,31 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task ExistingObjectOfAnotherSize_FailsWithSnap0036AndIsKept()
     {
-        var bucket = await NewBucketAsync();
-        await s_server.PutObjectAsync(bucket, "taken.zip", "0123456789"u8.ToArray());
-        var (path, sha256) = WriteArchive("taken.zip", 50_000);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        await s_fixture.Server.PutObjectAsync(bucket, "taken.zip", "0123456789"u8.ToArray());
+        var (path, sha256) = s_fixture.WriteArchive("taken.zip", 50_000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "taken.zip"), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "taken.zip"), _ => { }, s_fixture.Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.ExistingObjectDiffers, error.Code);
         Assert.Contains($"s3://{bucket}/taken.zip", error.Message);
         Assert.Contains("10 bytes", error.Message);
         Assert.Contains("50000 bytes", error.Message);
-        using var client = s_server.CreateClient();
+        using var client = s_fixture.Server.CreateClient();
         Assert.AreEqual(10, (await client.GetObjectMetadataAsync(bucket, "taken.zip", TestContext.CancellationToken)).ContentLength);
     }
 
     [TestMethod]
     public async Task ExistingObjectOfTheSameSizeWithAnotherSha256_FailsWithSnap0036()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("same-size.zip", 4096);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("same-size.zip", 4096);
         var otherSha256 = Convert.ToHexStringLower(SHA256.HashData(new byte[4096]));
-        await s_server.PutObjectAsync(bucket, "same-size.zip", new byte[4096], new Dictionary<string, string> { ["sha256"] = otherSha256 });
+        await s_fixture.Server.PutObjectAsync(bucket, "same-size.zip", new byte[4096], new Dictionary<string, string> { ["sha256"] = otherSha256 });
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "same-size.zip"), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "same-size.zip"), _ => { }, s_fixture.Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.ExistingObjectDiffers, error.Code);
         Assert.Contains(otherSha256, error.Message);
@@ -149,10 +139,10 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task MissingBucket_FailsWithSnap0030()
     {
-        var (path, sha256) = WriteArchive("orphan.zip", 1000);
+        var (path, sha256) = s_fixture.WriteArchive("orphan.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location("snaploader-missing-bucket", "orphan.zip"), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location("snaploader-missing-bucket", "orphan.zip"), _ => { }, s_fixture.Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.BucketNotFound, error.Code, error.Message);
         Assert.Contains("'snaploader-missing-bucket'", error.Message);
@@ -161,7 +151,7 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task ClosedPort_FailsWithinSecondsWithSnap0035()
     {
-        var (path, sha256) = WriteArchive("nowhere.zip", 1000);
+        var (path, sha256) = s_fixture.WriteArchive("nowhere.zip", 1000);
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -170,7 +160,7 @@ public sealed class S3ArchiveUploaderTests
         var elapsed = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, location, _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, location, _ => { }, s_fixture.Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.EndpointUnreachable, error.Code, error.Message);
         Assert.Contains($"http://127.0.0.1:{port}", error.Message);
@@ -195,8 +185,8 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task CancelledMultipartUpload_IsAbortedAndLeavesNoObject()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("cancelled.zip", LargeArchiveBytes);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("cancelled.zip", LargeArchiveBytes);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CancellationToken);
         var log = new ConcurrentQueue<string>();
         void Log(string line)
@@ -210,7 +200,7 @@ public sealed class S3ArchiveUploaderTests
         }
 
         await Assert.ThrowsAsync<OperationCanceledException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "cancelled.zip"), Log, Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 2), cancellation.Token));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "cancelled.zip"), Log, s_fixture.Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 2), cancellation.Token));
 
         await AssertAbortedWithoutObjectAsync(bucket, "cancelled.zip", log);
     }
@@ -218,8 +208,8 @@ public sealed class S3ArchiveUploaderTests
     [TestMethod]
     public async Task FailedMultipartUpload_FailsWithSnap0034AndIsAborted()
     {
-        var bucket = await NewBucketAsync();
-        var (path, sha256) = WriteArchive("failed.zip", LargeArchiveBytes);
+        var bucket = await s_fixture.Server.NewBucketAsync("uploads");
+        var (path, sha256) = s_fixture.WriteArchive("failed.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
         void Log(string line)
         {
@@ -232,7 +222,7 @@ public sealed class S3ArchiveUploaderTests
         }
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "failed.zip"), Log, Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 2), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "failed.zip"), Log, s_fixture.Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 2), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.UploadFailed, error.Code, error.Message);
         Assert.Contains($"s3://{bucket}/failed.zip", error.Message);
@@ -247,47 +237,15 @@ public sealed class S3ArchiveUploaderTests
     /// </summary>
     private async Task AssertAbortedWithoutObjectAsync(string bucket, string key, IEnumerable<string> log)
     {
-        using var client = s_server.CreateClient();
+        using var client = s_fixture.Server.CreateClient();
         var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync(bucket, key, TestContext.CancellationToken));
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
 
-        var requests = await s_server.SettledRequestsAsync();
-        var uploads = s_server.PendingMultipartUploads(bucket);
+        var requests = await s_fixture.Server.SettledRequestsAsync();
+        var uploads = s_fixture.Server.PendingMultipartUploads(bucket);
         Assert.ContainsSingle(uploads, string.Join("\n", requests));
         Assert.IsFalse(requests.Any(r => r.StartsWith($"POST /{bucket}/{key}?uploadId=", StringComparison.Ordinal)), string.Join("\n", requests));
         Assert.ContainsSingle(requests.Where(r => r.StartsWith($"DELETE /{bucket}/{key}?uploadId={uploads[0]} ", StringComparison.Ordinal)), string.Join("\n", requests));
         Assert.IsTrue(log.Any(l => l.Contains(uploads[0], StringComparison.Ordinal) && l.Contains("abort", StringComparison.OrdinalIgnoreCase)), string.Join("\n", log));
-    }
-
-    private static S3Location Location(string bucket, string key) =>
-        new(bucket, key, "us-east-1", Profile: null, ServiceUrl: s_server.ServiceUrl);
-
-    private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) => new()
-    {
-        Credentials = new BasicAWSCredentials(s_server.AccessKey, s_server.SecretKey),
-        PartSize = partSize,
-        MaxParallelParts = parallelParts,
-    };
-
-    private static async Task<string> NewBucketAsync()
-    {
-        var bucket = $"uploads-{Interlocked.Increment(ref s_bucketCount)}";
-        await s_server.CreateBucketAsync(bucket);
-        return bucket;
-    }
-
-    private static (string Path, string Sha256) WriteArchive(string name, int length)
-    {
-        var path = Path.Combine(s_folder, $"{Guid.NewGuid():N}-{name}");
-        var bytes = RandomNumberGenerator.GetBytes(length);
-        File.WriteAllBytes(path, bytes);
-        return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-    }
-
-    private async Task<string> DownloadSha256Async(string bucket, string key)
-    {
-        using var client = s_server.CreateClient();
-        using var response = await client.GetObjectAsync(bucket, key, TestContext.CancellationToken);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, TestContext.CancellationToken));
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Amazon;
 using SnapLoader.Build.Tasks.S3;
 using SnapLoader.Tests;
@@ -15,32 +14,22 @@ namespace SnapLoader.Build.Tasks.Tests;
 [DoNotParallelize]
 public sealed class S3SettingsTests
 {
-    private static S3rverServer s_server = null!;
-    private static string s_folder = null!;
+    private static S3UploadFixture s_fixture = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [ClassInitialize]
-    public static async Task StartServer(TestContext context)
-    {
-        s_server = await S3rverServer.StartAsync();
-        await s_server.CreateBucketAsync("settings");
-        s_folder = TestPaths.NewTempFolder("s3-settings");
-    }
+    public static async Task StartServer(TestContext context) => s_fixture = await S3UploadFixture.StartAsync("s3-settings", "settings");
 
     [ClassCleanup]
-    public static async Task StopServer()
-    {
-        await s_server.DisposeAsync();
-        Directory.Delete(s_folder, recursive: true);
-    }
+    public static async Task StopServer() => await s_fixture.DisposeAsync();
 
     [TestMethod]
     public async Task NoCredentialsAnywhere_FailsWithSnap0031NamingWhatWasTried()
     {
         using var environment = IsolatedEnvironment(credentialsFile: "", configFile: "");
-        var (path, sha256) = WriteArchive(1000);
-        var location = new S3Location("settings", "no-credentials.zip", "eu-central-1", Profile: null, ServiceUrl: s_server.ServiceUrl);
+        var (path, sha256) = s_fixture.WriteArchive("archive.zip", 1000);
+        var location = new S3Location("settings", "no-credentials.zip", "eu-central-1", Profile: null, ServiceUrl: s_fixture.Server.ServiceUrl);
         var elapsed = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
@@ -53,15 +42,15 @@ public sealed class S3SettingsTests
         Assert.Contains("profile 'default'", error.Message);
         Assert.Contains(environment.CredentialsFile, error.Message);
         Assert.IsLessThan(10, elapsed.Elapsed.TotalSeconds);
-        Assert.IsEmpty((await s_server.SettledRequestsAsync()).Where(r => r.Contains("no-credentials.zip", StringComparison.Ordinal)));
+        Assert.IsEmpty((await s_fixture.Server.SettledRequestsAsync()).Where(r => r.Contains("no-credentials.zip", StringComparison.Ordinal)));
     }
 
     [TestMethod]
     public async Task MissingProfile_FailsWithSnap0031NamingIt()
     {
         using var environment = IsolatedEnvironment(credentialsFile: "", configFile: "");
-        var (path, sha256) = WriteArchive(1000);
-        var location = new S3Location("settings", "no-profile.zip", "us-east-1", Profile: "nobody", ServiceUrl: s_server.ServiceUrl);
+        var (path, sha256) = s_fixture.WriteArchive("archive.zip", 1000);
+        var location = new S3Location("settings", "no-profile.zip", "us-east-1", Profile: "nobody", ServiceUrl: s_fixture.Server.ServiceUrl);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
             ArchiveUploader.UploadAsync(path, sha256, location, _ => { }, TestContext.CancellationToken));
@@ -76,8 +65,8 @@ public sealed class S3SettingsTests
         using var environment = IsolatedEnvironment(
             credentialsFile: "[snaploader-test]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n",
             configFile: "[profile snaploader-test]\nregion = eu-west-3\n");
-        var (path, sha256) = WriteArchive(2000);
-        var location = new S3Location("settings", "profile.zip", Region: null, Profile: "snaploader-test", ServiceUrl: s_server.ServiceUrl);
+        var (path, sha256) = s_fixture.WriteArchive("archive.zip", 2000);
+        var location = new S3Location("settings", "profile.zip", Region: null, Profile: "snaploader-test", ServiceUrl: s_fixture.Server.ServiceUrl);
         var log = new ConcurrentQueue<string>();
 
         var outcome = await ArchiveUploader.UploadAsync(path, sha256, location, log.Enqueue, TestContext.CancellationToken);
@@ -91,11 +80,11 @@ public sealed class S3SettingsTests
     public async Task EnvironmentCredentialsAndEndpoint_AreUsedWhenTheLocationLeavesThemOut()
     {
         using var environment = IsolatedEnvironment(credentialsFile: "", configFile: "");
-        environment.Set("AWS_ACCESS_KEY_ID", s_server.AccessKey);
-        environment.Set("AWS_SECRET_ACCESS_KEY", s_server.SecretKey);
-        environment.Set("AWS_ENDPOINT_URL_S3", s_server.ServiceUrl);
+        environment.Set("AWS_ACCESS_KEY_ID", s_fixture.Server.AccessKey);
+        environment.Set("AWS_SECRET_ACCESS_KEY", s_fixture.Server.SecretKey);
+        environment.Set("AWS_ENDPOINT_URL_S3", s_fixture.Server.ServiceUrl);
         environment.Set("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-        var (path, sha256) = WriteArchive(3000);
+        var (path, sha256) = s_fixture.WriteArchive("archive.zip", 3000);
         var location = new S3Location("settings", "environment.zip", Region: null, Profile: null, ServiceUrl: null);
         var log = new ConcurrentQueue<string>();
 
@@ -110,7 +99,7 @@ public sealed class S3SettingsTests
     public async Task NoRegionForAws_FailsWithSnap0033NamingTheBucket()
     {
         using var environment = IsolatedEnvironment(credentialsFile: "", configFile: "");
-        var (path, sha256) = WriteArchive(1000);
+        var (path, sha256) = s_fixture.WriteArchive("archive.zip", 1000);
         var location = new S3Location("my-artifacts", "no-region.zip", Region: null, Profile: null, ServiceUrl: null);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
@@ -132,55 +121,37 @@ public sealed class S3SettingsTests
     /// count. AWSConfigs.AWSProfilesLocation is read every time, and with AWS_CONFIG_FILE unset the SDK
     /// takes the config file beside it.
     /// </remarks>
-    private static EnvironmentScope IsolatedEnvironment(string credentialsFile, string configFile)
+    private static AwsEnvironment IsolatedEnvironment(string credentialsFile, string configFile)
     {
-        var scope = new EnvironmentScope();
+        var folder = Path.Combine(s_fixture.Folder, $"aws-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var scope = new AwsEnvironment(Path.Combine(folder, "credentials"));
         foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(n => n.StartsWith("AWS_", StringComparison.Ordinal)))
         {
             scope.Set(name, null);
         }
-        var folder = Path.Combine(s_folder, $"aws-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        scope.CredentialsFile = Path.Combine(folder, "credentials");
         File.WriteAllText(scope.CredentialsFile, credentialsFile);
         File.WriteAllText(Path.Combine(folder, "config"), configFile);
         scope.Set("AWS_SHARED_CREDENTIALS_FILE", scope.CredentialsFile);
-        scope.SetProfilesLocation(scope.CredentialsFile);
+        AWSConfigs.AWSProfilesLocation = scope.CredentialsFile;
         scope.Set("AWS_EC2_METADATA_DISABLED", "true");
         return scope;
     }
 
-    private static (string Path, string Sha256) WriteArchive(int length)
+    /// <summary>Environment variables, as <see cref="EnvironmentScope"/> sets them, and the SDK's profiles location, all restored on dispose.</summary>
+    private sealed class AwsEnvironment(string credentialsFile) : IDisposable
     {
-        var path = Path.Combine(s_folder, $"{Guid.NewGuid():N}.zip");
-        var bytes = RandomNumberGenerator.GetBytes(length);
-        File.WriteAllBytes(path, bytes);
-        return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-    }
-
-    /// <summary>Sets environment variables and SDK settings of this process and restores them on dispose.</summary>
-    private sealed class EnvironmentScope : IDisposable
-    {
-        private readonly Dictionary<string, string?> _saved = new(StringComparer.Ordinal);
+        private readonly EnvironmentScope _variables = new();
         private readonly string? _savedProfilesLocation = AWSConfigs.AWSProfilesLocation;
 
-        public string CredentialsFile { get; set; } = "";
+        public string CredentialsFile => credentialsFile;
 
-        public void Set(string name, string? value)
-        {
-            _saved.TryAdd(name, Environment.GetEnvironmentVariable(name));
-            Environment.SetEnvironmentVariable(name, value);
-        }
-
-        public void SetProfilesLocation(string credentialsFile) => AWSConfigs.AWSProfilesLocation = credentialsFile;
+        public void Set(string name, string? value) => _variables.Set(name, value);
 
         public void Dispose()
         {
             AWSConfigs.AWSProfilesLocation = _savedProfilesLocation;
-            foreach (var (name, value) in _saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
+            _variables.Dispose();
         }
     }
 }

@@ -23,11 +23,10 @@ public sealed partial class S3UploadInterruptedTests
     [TestMethod]
     public async Task ServerKilledDuringTheParts_FailsNamingBucketKeyAndUpload_LeavesNoObject_AndTheNextPublishUploads()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("interrupted");
+        await using var server = await S3rverServer.StartAsync("interrupted");
         var folder = TestPaths.NewTempFolder("s3-interrupted");
-        var (path, sha256) = TestArchives.Write(folder, "archive.zip", ArchiveBytes);
-        using var environment = Credentials(server);
+        var (path, sha256) = RandomArchive.Write(folder, "archive.zip", ArchiveBytes);
+        using var environment = new EnvironmentScope(server.AwsVariables());
         var elapsed = Stopwatch.StartNew();
 
         var engine = new RecordingBuildEngine();
@@ -75,7 +74,7 @@ public sealed partial class S3UploadInterruptedTests
         Assert.IsTrue(next.Execute(), nextEngine.AllText);
 
         Assert.IsTrue(next.Uploaded, nextEngine.AllText);
-        Assert.AreEqual(sha256, await TestArchives.DownloadSha256Async(client, "interrupted", "functions/archive.zip", TestContext.CancellationToken));
+        Assert.AreEqual(sha256, await server.Sha256OfObjectAsync("interrupted", "functions/archive.zip", TestContext.CancellationToken));
         var head = await client.GetObjectMetadataAsync("interrupted", "functions/archive.zip", TestContext.CancellationToken);
         Assert.AreEqual(sha256, head.Metadata["x-amz-meta-sha256"]);
         TestContext.WriteLine(message);
@@ -93,14 +92,6 @@ public sealed partial class S3UploadInterruptedTests
         Region = "us-east-1",
         ServiceUrl = server.ServiceUrl,
     };
-
-    private static EnvironmentScope Credentials(S3rverServer server) => new(new Dictionary<string, string?>
-    {
-        ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-        ["AWS_SESSION_TOKEN"] = null,
-        ["AWS_PROFILE"] = null,
-    });
 
     [GeneratedRegex(@"\(multipart upload ([^)\s]+)\)")]
     private static partial Regex UploadIdLine();

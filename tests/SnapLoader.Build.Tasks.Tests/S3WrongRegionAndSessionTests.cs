@@ -4,14 +4,12 @@ using Amazon.Runtime;
 using Amazon.S3;
 using SnapLoader.Build.Tasks.S3;
 using SnapLoader.Tests;
-// Amazon.S3.Model has an S3Location too.
-using S3Location = SnapLoader.Build.Tasks.S3.S3Location;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// S3's answers for a bucket in another region and for an expired session, which s3rver cannot give:
-/// a <see cref="BuildFaultProxy"/> in front of a real s3rver answers them as S3 does (no body to a HEAD,
+/// a <see cref="FaultProxy"/> in front of a real s3rver answers them as S3 does (no body to a HEAD,
 /// the code in the XML body of anything else, the bucket's region in x-amz-bucket-region).
 /// </summary>
 [TestClass]
@@ -22,35 +20,25 @@ public sealed class S3WrongRegionAndSessionTests
     private const string SecretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
     private const int LargeArchiveBytes = 40 * 1000 * 1000;
 
-    private static S3rverServer s_server = null!;
-    private static string s_folder = null!;
-    private static int s_bucketCount;
+    private static S3UploadFixture s_fixture = null!;
 
     public TestContext TestContext { get; set; } = null!;
 
     [ClassInitialize]
-    public static async Task StartServer(TestContext context)
-    {
-        s_server = await S3rverServer.StartAsync();
-        s_folder = TestPaths.NewTempFolder("s3-region-session");
-    }
+    public static async Task StartServer(TestContext context) => s_fixture = await S3UploadFixture.StartAsync("s3-region-session");
 
     [ClassCleanup]
-    public static async Task StopServer()
-    {
-        await s_server.DisposeAsync();
-        Directory.Delete(s_folder, recursive: true);
-    }
+    public static async Task StopServer() => await s_fixture.DisposeAsync();
 
     [TestMethod]
     public async Task BucketInAnotherRegion_PermanentRedirect_FailsWithSnap0033NamingBothRegions()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.PermanentRedirect(bucket, "eu-west-1") : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "redirected.zip", 1000);
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.PermanentRedirect("eu-west-1") });
+        var (path, sha256) = s_fixture.WriteArchive("redirected.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "redirected.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "redirected.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.WrongRegion, error.Code, error.Message);
         Assert.AreEqual("SNAP0033", error.Code);
@@ -60,36 +48,36 @@ public sealed class S3WrongRegionAndSessionTests
         Assert.Contains("set SnapLoaderRegion (or AWS_REGION) to eu-west-1", error.Message);
         // The HEAD's bodiless 301 and the one-byte GET that recovers S3's code; nothing was uploaded.
         CollectionAssert.AreEqual(
-            new[] { $"HEAD /{bucket}/redirected.zip -> answered 301", $"GET /{bucket}/redirected.zip -> answered 301" },
-            proxy.Log.ToArray());
+            new[] { $"HEAD /{bucket}/redirected.zip 301", $"GET /{bucket}/redirected.zip 301" },
+            proxy.Requests.Select(r => $"{r.Method} {r.Target} {r.Status}").ToArray());
     }
 
     [TestMethod]
     public async Task RequestSignedForAnotherRegion_AuthorizationHeaderMalformed_FailsWithSnap0033NamingTheBucketsRegion()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request =>
-            request.IsFor(bucket) ? BuildFault.AuthorizationHeaderMalformed(signedRegion: "us-east-1", bucketRegion: "ap-southeast-2") : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "malformed.zip", 1000);
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl,
+            new FaultRule { Bucket = bucket, Fault = Fault.AuthorizationHeaderMalformed(asked: "us-east-1", region: "ap-southeast-2") });
+        var (path, sha256) = s_fixture.WriteArchive("malformed.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "malformed.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "malformed.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.WrongRegion, error.Code, error.Message);
         Assert.Contains("AuthorizationHeaderMalformed", error.Message);
         Assert.Contains("set SnapLoaderRegion (or AWS_REGION) to ap-southeast-2", error.Message);
-        Assert.IsFalse(proxy.Log.Any(line => line.StartsWith("PUT ", StringComparison.Ordinal)), string.Join("\n", proxy.Log));
+        Assert.IsFalse(proxy.Requests.Any(r => r.Method == "PUT"), string.Join("\n", proxy.Requests));
     }
 
     [TestMethod]
     public async Task ExpiredSessionToken_FailsWithSnap0031SayingToSignInAgain_WithoutTheSecrets()
     {
-        var bucket = await NewBucketAsync();
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request => request.IsFor(bucket) ? BuildFault.ExpiredToken() : null);
-        var (path, sha256) = TestArchives.Write(s_folder, "expired.zip", 1000);
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, new FaultRule { Bucket = bucket, Fault = Fault.ExpiredToken });
+        var (path, sha256) = s_fixture.WriteArchive("expired.zip", 1000);
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "expired.zip", proxy), _ => { }, Options(), TestContext.CancellationToken));
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "expired.zip", proxy.ServiceUrl), _ => { }, Options(), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.NoCredentials, error.Code, error.Message);
         Assert.Contains("have expired", error.Message);
@@ -98,60 +86,37 @@ public sealed class S3WrongRegionAndSessionTests
         Assert.Contains("aws sso login", error.Message);
         Assert.DoesNotContain(SessionToken, error.Message);
         Assert.DoesNotContain(SecretKey, error.Message);
-        Assert.IsFalse(proxy.Log.Any(line => line.StartsWith("PUT ", StringComparison.Ordinal)), string.Join("\n", proxy.Log));
+        Assert.IsFalse(proxy.Requests.Any(r => r.Method == "PUT"), string.Join("\n", proxy.Requests));
     }
 
     [TestMethod]
     public async Task SessionExpiringDuringAMultipartUpload_FailsWithSnap0031AndNamesTheUploadToAbort()
     {
-        var bucket = await NewBucketAsync();
-        var parts = 0;
+        var bucket = await s_fixture.Server.NewBucketAsync("faults");
         // The session ends during the third part: it and every later request of the bucket, the abort
         // too, are refused.
-        await using var proxy = BuildFaultProxy.Start(s_server.ServiceUrl, request =>
-        {
-            if (!request.IsFor(bucket))
-            {
-                return null;
-            }
-            var expired = request.Target.Contains("partNumber=", StringComparison.Ordinal)
-                ? Interlocked.Increment(ref parts) > 2
-                : Volatile.Read(ref parts) > 2;
-            return expired ? BuildFault.ExpiredToken() : null;
-        });
-        var (path, sha256) = TestArchives.Write(s_folder, "expiring.zip", LargeArchiveBytes);
+        var expiredParts = new FaultRule { Bucket = bucket, When = r => r.Target.Contains("partNumber=", StringComparison.Ordinal), Skip = 2, Fault = Fault.ExpiredToken };
+        await using var proxy = FaultProxy.Start(s_fixture.Server.ServiceUrl, expiredParts, new FaultRule { Bucket = bucket, When = _ => expiredParts.Applied > 0, Fault = Fault.ExpiredToken });
+        var (path, sha256) = s_fixture.WriteArchive("expiring.zip", LargeArchiveBytes);
         var log = new ConcurrentQueue<string>();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderBuildException>(() =>
-            ArchiveUploader.UploadAsync(path, sha256, Location(bucket, "expiring.zip", proxy), log.Enqueue,
+            ArchiveUploader.UploadAsync(path, sha256, s_fixture.Location(bucket, "expiring.zip", proxy.ServiceUrl), log.Enqueue,
                 Options(partSize: ArchiveUploadOptions.MinimumPartSize, parallelParts: 1), TestContext.CancellationToken));
 
         Assert.AreEqual(ErrorCodes.NoCredentials, error.Code, error.Message);
         Assert.Contains("ExpiredToken", error.Message);
-        var uploadId = s_server.PendingMultipartUploads(bucket).Single();
+        var uploadId = s_fixture.Server.PendingMultipartUploads(bucket).Single();
         Assert.Contains($"Could not abort multipart upload {uploadId}", error.Message);
         Assert.Contains($"--upload-id {uploadId}", error.Message);
-        Assert.Contains($"DELETE /{bucket}/expiring.zip?uploadId={uploadId} -> answered 400", proxy.Log);
-        using var client = s_server.CreateClient();
+        Assert.IsTrue(proxy.Requests.Any(r => $"{r.Method} {r.Target} {r.Status}" == $"DELETE /{bucket}/expiring.zip?uploadId={uploadId} 400" && r.Fault is not null),
+            string.Join("\n", proxy.Requests));
+        using var client = s_fixture.Server.CreateClient();
         var missing = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.GetObjectMetadataAsync(bucket, "expiring.zip", TestContext.CancellationToken));
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private static S3Location Location(string bucket, string key, BuildFaultProxy proxy) =>
-        new(bucket, key, "us-east-1", Profile: null, ServiceUrl: proxy.ServiceUrl);
-
-    private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) => new()
-    {
-        // Session credentials, as SSO and assumed roles give: S3 refuses them once the token expires.
-        Credentials = new SessionAWSCredentials(s_server.AccessKey, SecretKey, SessionToken),
-        PartSize = partSize,
-        MaxParallelParts = parallelParts,
-    };
-
-    private static async Task<string> NewBucketAsync()
-    {
-        var bucket = $"faults-{Interlocked.Increment(ref s_bucketCount)}";
-        await s_server.CreateBucketAsync(bucket);
-        return bucket;
-    }
+    // Session credentials, as SSO and assumed roles give: S3 refuses them once the token expires.
+    private static ArchiveUploadOptions Options(long partSize = 8L * 1024 * 1024, int parallelParts = 4) =>
+        s_fixture.Options(partSize, parallelParts, new SessionAWSCredentials(s_fixture.Server.AccessKey, SecretKey, SessionToken));
 }

@@ -16,21 +16,17 @@ public sealed class SecretLoggingTests
     [TestMethod]
     public async Task UploadsAndTheirFailuresNeverPrintTheSecretOrTheToken()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("artifacts");
+        await using var server = await S3rverServer.StartAsync("artifacts");
         var folder = TestPaths.NewTempFolder("secrets");
         var archive = Path.Combine(folder, "a.zip");
         await File.WriteAllBytesAsync(archive, new byte[100_000]);
-        var sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(archive))).ToLowerInvariant();
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(archive)));
 
+        var variables = server.AwsVariables();
+        variables["AWS_SECRET_ACCESS_KEY"] = Secret;
+        variables["AWS_SESSION_TOKEN"] = Token;
         var engine = new RecordingBuildEngine();
-        using (new EnvironmentScope(new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = Secret,
-            ["AWS_SESSION_TOKEN"] = Token,
-            ["AWS_REGION"] = "us-east-1",
-        }))
+        using (new EnvironmentScope(variables))
         {
             UploadArchive Task(string bucket) => new()
             {

@@ -10,8 +10,7 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class FileNamesRunTests
 {
-    private static readonly string[] s_names =
-        ["%41%2A.bin", "50%25.bin", "a;b.bin", "$(x).bin", "@(x).bin", "star*.bin", "what?.bin", "it's.bin", " leading.bin", "trailing.bin "];
+    private static readonly string[] s_names = MSBuildFileNames.Changed;
 
     [TestMethod]
     public void EachMovedFileIsReadByItsExactOriginalPath()
@@ -65,12 +64,11 @@ public sealed class FileNamesRunTests
         {
             Assert.IsFalse(File.Exists(Path.Combine(publish, name)), $"'{name}' is deployed as well as moved");
         }
-        var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single()).Entries.Select(e => e.Name).ToList();
         CollectionAssert.IsSubsetOf(s_names, entries, string.Join(", ", entries.Select(e => $"'{e}'")));
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
 
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         CollectionAssert.AreEqual(expected, run.Response.Split('|'), run.Output);
     }

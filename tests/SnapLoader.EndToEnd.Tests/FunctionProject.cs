@@ -10,18 +10,14 @@ internal sealed class FunctionProject
     /// <summary>The framework of the functions: Lambda's current managed runtime is dotnet10.</summary>
     public const string TargetFramework = "net10.0";
 
+    /// <summary>The handler of the function <see cref="Create"/> writes unless given other code.</summary>
+    public const string Handler = "Function::Fixture.Function::Handler";
+
     /// <summary>What every deployed class-library function references: the managed runtime loads it from the function.</summary>
     public const string LambdaCoreReference = """<PackageReference Include="Amazon.Lambda.Core" Version="3.2.0" />""";
 
     public string Directory { get; }
     public string Name => "Function";
-
-    /// <summary>
-    /// The AWS Lambda packages built from AWS's public source, beside the repository where the package mirror does
-    /// not serve them; elsewhere they come from the machine's own sources.
-    /// </summary>
-    public static string? SharedPackageSource =>
-        Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "nuget")) is var folder && System.IO.Directory.Exists(folder) ? folder : null;
 
     /// <summary>
     /// Writes the project with the given package references (Amazon.Lambda.Core is added unless
@@ -34,7 +30,8 @@ internal sealed class FunctionProject
         {
             packageReferences = LambdaCoreReference + "\n" + packageReferences;
         }
-        var directory = Path.Combine(LocalFeed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
+        var feed = TestRun.Feed;
+        var directory = Path.Combine(feed.Root, "projects", Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -50,11 +47,7 @@ internal sealed class FunctionProject
                 {properties}
               </PropertyGroup>
               <ItemGroup>
-                <!-- As `dotnet add package` writes it for a development dependency. -->
-                <PackageReference Include="SnapLoader.Build" Version="{LocalFeed.Version}">
-                  <IncludeAssets>runtime; build; native; contentfiles; analyzers; buildtransitive</IncludeAssets>
-                  <PrivateAssets>all</PrivateAssets>
-                </PackageReference>
+                {feed.PackageReference}
                 {packageReferences}
               </ItemGroup>
             </Project>
@@ -67,22 +60,7 @@ internal sealed class FunctionProject
                 public Stream Handler(Stream input) => input;
             }
             """);
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{LocalFeed.PackagesFolder}" />
-              </config>
-              <packageSources>
-                <!-- Added to the machine's own sources, which bring the third-party packages. -->
-                <add key="snaploader-local" value="{LocalFeed.Folder}" />
-                {(SharedPackageSource is { } shared ? $"<add key=\"aws-lambda-shared\" value=\"{shared}\" />" : "")}
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="global" value="{TestPaths.GlobalPackagesFolder}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        feed.WriteConfig(directory);
         return new FunctionProject(directory);
     }
 
@@ -109,16 +87,35 @@ internal sealed class FunctionProject
     /// </summary>
     public ProcessResult Publish(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, Action<string>? onLine = null)
     {
-        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
+        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        foreach (var (name, value) in LocalFeed.ChildEnvironment)
         {
-            // The test host's own variables must not steer the child build.
-            ["NUGET_PACKAGES"] = null,
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
+            env[name] = value;
+        }
         return ProcessRunner.Run("dotnet", ["publish", "-nologo", "-c", "Release", .. arguments], Directory, env, onLine: onLine);
     }
+
+    /// <summary>
+    /// Publishes without SnapLoader (SnapLoaderEnabled=false) into a folder of its own beside the project's, for a test
+    /// to compare with the function as SnapLoader publishes it; returns that folder.
+    /// </summary>
+    public string PublishWithoutSnapLoader()
+    {
+        var folder = Path.Combine(Directory, "plain");
+        Publish(["-p:SnapLoaderEnabled=false", "-o", folder]).EnsureSuccess("dotnet publish without SnapLoader");
+        return folder;
+    }
+
+    /// <summary>Writes <paramref name="json"/> as the event of a <see cref="LambdaRun"/> and returns the file's path.</summary>
+    public string WriteEvent(string json)
+    {
+        var path = Path.Combine(Directory, "event.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    /// <summary>The intermediate folder of a Release build for <paramref name="rid"/>: obj/Release/&lt;framework&gt;/&lt;rid&gt;.</summary>
+    public string IntermediateFolder(string rid, string targetFramework = TargetFramework) => Path.Combine(Directory, "obj", "Release", targetFramework, rid);
 
     public string PublishFolder(string rid, string targetFramework = TargetFramework) => Path.Combine(Directory, "bin", "Release", targetFramework, rid, "publish");
 

@@ -12,7 +12,6 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class IdenticalFilesPublishTests
 {
-    private const string Handler = "Function::Fixture.Function::Handler";
     private static readonly string[] s_variants = ["avx", "avx2", "avx512", "noavx"];
 
     [TestMethod]
@@ -52,13 +51,11 @@ public sealed class IdenticalFilesPublishTests
                 }
             }
             """);
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
 
         var published = project.Publish([]).EnsureSuccess("dotnet publish");
-        var bootstrap = File.ReadAllText(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "SnapLoaderBootstrap.g.cs"));
-        var plainFolder = Path.Combine(project.Directory, "plain");
-        project.Publish(["-p:SnapLoaderEnabled=false", "-o", plainFolder]).EnsureSuccess("dotnet publish without SnapLoader");
+        var bootstrap = File.ReadAllText(Path.Combine(project.IntermediateFolder("linux-x64"), "SnapLoaderBootstrap.g.cs"));
+        var plainFolder = project.PublishWithoutSnapLoader();
 
         // Which files move is the selection's business (at least libllama.so and libmtmd.so, over 1 MiB each); whatever
         // moved, each content has one entry and every other copy of it names that entry.
@@ -72,7 +69,7 @@ public sealed class IdenticalFilesPublishTests
             CollectionAssert.IsSubsetOf(new[] { $"runtimes/linux-x64/native/{variant}/libllama.so", $"runtimes/linux-x64/native/{variant}/libmtmd.so" }, moved);
         }
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single();
-        var entries = ZipListing.Read(archive).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(archive).Entries.Select(e => e.Name).ToList();
         var contents = moved.GroupBy(f => Sha256(Path.Combine(plainFolder, f))).ToList();
         Assert.AreEqual(contents.Count, entries.Count, "one entry per content: " + string.Join(", ", entries));
         foreach (var content in contents)
@@ -85,8 +82,8 @@ public sealed class IdenticalFilesPublishTests
         StringAssert.Contains(published.Output, $"SnapLoader: {copies} moved file(s) are byte-identical to another and share its archive entry (");
         Assert.AreEqual(copies, bootstrap.Split(", entry: \"runtimes/linux-x64/native/").Length - 1, bootstrap);
 
-        var split = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
-        var plain = LambdaRun.Start(plainFolder, Handler, eventFile);
+        var split = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var plain = LambdaRun.Start(plainFolder, FunctionProject.Handler, eventFile);
 
         var hashes = JsonNode.Parse(split.Response)!["hashes"]!.AsObject();
         Assert.HasCount(8, hashes);

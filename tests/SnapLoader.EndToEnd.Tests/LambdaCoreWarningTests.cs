@@ -26,9 +26,8 @@ public sealed class LambdaCoreWarningTests
         Assert.IsFalse(File.ReadAllText(Path.Combine(publish, "Function.deps.json")).Contains("Amazon.Lambda.Core", StringComparison.Ordinal));
 
         // What the warning says: the managed runtime does not find Amazon.Lambda.Core, and no request is answered.
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, expectSuccess: false);
+        var eventFile = project.WriteEvent("{}");
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, expectSuccess: false);
         Assert.AreNotEqual(0, run.ExitCode, run.Output);
         Assert.AreEqual(0, run.Responses.Count, run.Output);
         StringAssert.Contains(run.Output, "System.IO.FileNotFoundException: Could not load file or assembly 'Amazon.Lambda.Core,");

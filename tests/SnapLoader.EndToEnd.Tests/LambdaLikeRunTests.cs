@@ -10,7 +10,6 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed class LambdaLikeRunTests
 {
-    internal const string Handler = "Function::Fixture.Function::Handler";
 
     private const string OnnxFunction = """
         using System.Runtime.InteropServices;
@@ -53,8 +52,7 @@ public sealed class LambdaLikeRunTests
         // Amazon.Lambda.Tools' own arguments to dotnet publish on Linux, and SnapLoader's own Lambda-ready zip.
         project.Publish(["--runtime", "linux-x64", "--self-contained", "false", "/p:GenerateRuntimeConfigurationFiles=true",
             "-p:SnapLoaderDeploymentZip=deploy/function.zip"]).EnsureSuccess("dotnet publish");
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
         return (project, project.PublishFolder("linux-x64"), eventFile);
     });
 
@@ -64,7 +62,7 @@ public sealed class LambdaLikeRunTests
         var (project, publish, eventFile) = Published.Value;
         Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
 
-        var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response,
             "the moved library answers, its original path exists for the function, and the task root is read-only");
@@ -79,7 +77,7 @@ public sealed class LambdaLikeRunTests
     {
         var (project, publish, eventFile) = Published.Value;
 
-        var run = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"),
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?> { ["SNAPLOADER_RUN_NO_NAMESPACE"] = "1" });
 
         StringAssert.Contains(run.Output, "no mount namespace here");
@@ -101,7 +99,7 @@ public sealed class LambdaLikeRunTests
         ProcessRunner.Run("unzip", ["-q", "-o", zip, "-d", unpacked], project.Directory).EnsureSuccess("unzip");
         Assert.IsTrue((File.GetUnixFileMode(Path.Combine(unpacked, "snaploader-exec-wrapper")) & UnixFileMode.UserExecute) != 0);
 
-        var run = LambdaRun.Start(unpacked, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var run = LambdaRun.Start(unpacked, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response);
         StringAssert.Contains(run.Output, "shim=True");
@@ -113,13 +111,13 @@ public sealed class LambdaLikeRunTests
         var (project, publish, eventFile) = Published.Value;
         var zip = Path.Combine(project.Directory, "deploy", "function.zip");
         Assert.IsTrue(File.Exists(zip), "SnapLoaderDeploymentZip is relative to the project folder");
-        var entries = ZipListing.Read(zip).Select(e => e.Name).ToList();
+        var entries = ZipListing.Read(zip).Entries.Select(e => e.Name).ToList();
         CollectionAssert.AreEquivalent(Directory.EnumerateFiles(publish, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(publish, f)).ToList(), entries,
             "exactly the publish folder");
         var unpacked = Path.Combine(project.Directory, "from-deployment-zip");
         ProcessRunner.Run("unzip", ["-q", "-o", zip, "-d", unpacked], project.Directory).EnsureSuccess("unzip");
 
-        var run = LambdaRun.Start(unpacked, Handler, eventFile, project.ArchiveFolder("linux-x64"));
+        var run = LambdaRun.Start(unpacked, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
         Assert.AreEqual("ort 1.31.1, exists True, read-only True", run.Response);
         StringAssert.Contains(run.Output, "shim=True");

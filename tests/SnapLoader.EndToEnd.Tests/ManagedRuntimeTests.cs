@@ -18,7 +18,7 @@ public sealed class ManagedRuntimeTests
     {
         var (project, publish, eventFile) = LambdaLikeRunTests.Published.Value;
 
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"),
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?> { ["AWS_LAMBDA_INITIALIZATION_TYPE"] = SnapStart });
 
         CollectionAssert.AreEqual(new[]
@@ -36,7 +36,7 @@ public sealed class ManagedRuntimeTests
     {
         var (project, publish, eventFile) = LambdaLikeRunTests.Published.Value;
 
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"),
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?> { ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand" });
 
         Assert.AreEqual("/runtime/invocation/next", run.CallSequence[0], run.Output);
@@ -52,7 +52,7 @@ public sealed class ManagedRuntimeTests
         var archive = Path.GetFileName(Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single());
         var empty = TestPaths.NewTempFolder("no-archive");
 
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, empty,
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, empty,
             new Dictionary<string, string?> { ["AWS_LAMBDA_INITIALIZATION_TYPE"] = SnapStart }, expectSuccess: false);
 
         Assert.AreNotEqual(0, run.ExitCode);
@@ -75,7 +75,7 @@ public sealed class ManagedRuntimeTests
         var links = Path.Combine(TestPaths.NewTempFolder("restore"), "links");
 
         // While the snapshot waits, something plants a link where SnapLoader's folder of links was.
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"),
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?>
             {
                 ["AWS_LAMBDA_INITIALIZATION_TYPE"] = SnapStart,
@@ -96,7 +96,7 @@ public sealed class ManagedRuntimeTests
     {
         var (project, publish, eventFile) = LambdaLikeRunTests.Published.Value;
 
-        var missing = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"),
+        var missing = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"),
             new Dictionary<string, string?> { ["AWS_LAMBDA_EXEC_WRAPPER"] = "/var/task/no-such-wrapper" }, expectSuccess: false);
         Assert.AreEqual(127, missing.Result["exitCode"]!.GetValue<int>(), missing.Output);
         StringAssert.Contains(missing.Output, "/var/task/no-such-wrapper: does not exist");
@@ -105,7 +105,7 @@ public sealed class ManagedRuntimeTests
         var copy = Path.Combine(project.Directory, "wrapper-not-executable");
         ProcessRunner.Run("cp", ["-a", publish + "/.", copy], project.Directory).EnsureSuccess("cp");
         File.SetUnixFileMode(Path.Combine(copy, "snaploader-exec-wrapper"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var notExecutable = LambdaRun.Start(copy, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"), expectSuccess: false);
+        var notExecutable = LambdaRun.Start(copy, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"), expectSuccess: false);
         Assert.AreEqual(126, notExecutable.Result["exitCode"]!.GetValue<int>(), notExecutable.Output);
         StringAssert.Contains(notExecutable.Output, "/var/task/snaploader-exec-wrapper: is not an executable");
     }

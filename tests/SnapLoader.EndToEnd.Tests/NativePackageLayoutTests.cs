@@ -11,7 +11,6 @@ namespace SnapLoader.EndToEnd.Tests;
 [TestClass]
 public sealed partial class NativePackageLayoutTests
 {
-    private const string Handler = "Function::Fixture.Function::Handler";
 
     [TestMethod]
     public void LLamaSharpLoadsTheVariantItsLoaderPicksAndNoOther()
@@ -107,23 +106,25 @@ public sealed partial class NativePackageLayoutTests
         Assert.AreEqual(plain.Calls.First(c => c.Path.EndsWith("/error", StringComparison.Ordinal)).ErrorType, error.ErrorType, "the same kind of failure");
     }
 
+    /// <summary>
+    /// The function published with SnapLoader and without it, each run under the real runtime with a SnapStart cycle on
+    /// the same event.
+    /// </summary>
     private static (LambdaRun Split, LambdaRun Plain) PublishAndRun(string references, string properties, string code,
         string? movedFolder = null, bool expectAnswer = true)
     {
         var project = FunctionProject.Create(references, "<RuntimeIdentifier>linux-x64</RuntimeIdentifier>" + properties, code);
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
         project.Publish([]).EnsureSuccess("dotnet publish");
         var publish = project.PublishFolder("linux-x64");
         if (movedFolder is not null)
         {
             Assert.IsFalse(Directory.Exists(Path.Combine(publish, movedFolder)), $"{movedFolder} left the deployment");
         }
-        var plainFolder = Path.Combine(project.Directory, "plain");
-        project.Publish(["-p:SnapLoaderEnabled=false", "-o", plainFolder]).EnsureSuccess("dotnet publish without SnapLoader");
+        var plainFolder = project.PublishWithoutSnapLoader();
 
-        var split = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"), expectSuccess: expectAnswer);
-        var plain = LambdaRun.Start(plainFolder, Handler, eventFile, expectSuccess: expectAnswer);
+        var split = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"), expectSuccess: expectAnswer);
+        var plain = LambdaRun.Start(plainFolder, FunctionProject.Handler, eventFile, expectSuccess: expectAnswer);
         Assert.IsTrue(split.SnapStartHooksRan, split.Output);
         return (split, plain);
     }

@@ -49,8 +49,7 @@ public sealed class Net8FunctionTests
         var publish = project.PublishFolder("linux-x64", "net8.0");
         Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")), "the library moved");
         Assert.IsTrue(File.Exists(Path.Combine(publish, "libcoreclr.so")), "the .NET 8 runtime the host loads first stays");
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, "{}");
+        var eventFile = project.WriteEvent("{}");
 
         var run = LambdaRun.Start(publish, "Function", eventFile, project.ArchiveFolder("linux-x64", "net8.0"));
 

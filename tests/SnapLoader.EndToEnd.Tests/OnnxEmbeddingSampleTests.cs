@@ -13,8 +13,7 @@ public sealed class OnnxEmbeddingSampleTests
     public void TheSampleAnswersAsItWouldWithoutSnapLoader()
     {
         var project = FunctionProject.FromSample("OnnxEmbedding");
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"seed": 7}""");
+        var eventFile = project.WriteEvent("""{"seed": 7}""");
 
         project.Publish([]).EnsureSuccess("dotnet publish");
         var publish = project.PublishFolder("linux-x64");
@@ -23,8 +22,7 @@ public sealed class OnnxEmbeddingSampleTests
         Assert.IsTrue(LambdaRun.DeploymentSize(publish) < LambdaRun.DeploymentLimit);
         var split = LambdaRun.Start(publish, Handler, eventFile, project.ArchiveFolder("linux-x64"));
 
-        var plainFolder = Path.Combine(project.Directory, "plain");
-        project.Publish(["-p:SnapLoaderEnabled=false", "-o", plainFolder]).EnsureSuccess("dotnet publish without SnapLoader");
+        var plainFolder = project.PublishWithoutSnapLoader();
         Assert.IsTrue(File.Exists(Path.Combine(plainFolder, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx")));
         var plain = LambdaRun.Start(plainFolder, Handler, eventFile);
 
@@ -57,9 +55,9 @@ public sealed class OnnxEmbeddingSampleTests
         var publish = project.PublishFolder("linux-arm64");
         Assert.IsFalse(File.Exists(Path.Combine(publish, "libonnxruntime.so")));
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-arm64"), "*.zip").Single();
-        var entries = ZipListing.Read(archive);
+        var entries = ZipListing.Read(archive).Entries;
         var library = entries.Single(e => e.Name == "libonnxruntime.so");
-        Assert.AreEqual(ZipListing.Sha256OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, library),
+        Assert.AreEqual(Sha256Hex.OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, library),
             "the archive holds the AArch64 build of ONNX Runtime");
         CollectionAssert.Contains(entries.Select(e => e.Name).ToList(), "DnnImageModels/ResNet18Onnx/ResNet18.onnx");
         Assert.IsFalse(entries.Any(e => e.Name.Contains("x64", StringComparison.Ordinal)), "nothing of another RID moves");

@@ -37,11 +37,11 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsFalse(File.ReadAllText(wrapper).Contains('\r'), "the wrapper must have LF line endings");
 
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-x64"), "*.zip").Single();
-        var archiveHash = ZipListing.Sha256OfFile(archive);
+        var archiveHash = Sha256Hex.OfFile(archive);
         Assert.AreEqual(archiveHash + ".zip", Path.GetFileName(archive), "the archive is named by its SHA-256");
-        var entry = ZipListing.Read(archive).Single();
+        var entry = ZipListing.Read(archive).Entries.Single();
         Assert.AreEqual("libonnxruntime.so", entry.Name);
-        var libraryHash = ZipListing.Sha256OfFile(TestPaths.OnnxRuntimeLibrary());
+        var libraryHash = Sha256Hex.OfFile(TestPaths.OnnxRuntimeLibrary());
         Assert.AreEqual(libraryHash, ZipListing.Sha256OfEntry(archive, entry));
 
         var assembly = Path.Combine(publish, "Function.dll");
@@ -74,7 +74,7 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsTrue(runtimeTargets.ContainsKey("runtimes/linux-arm64/native/libonnxruntime.so"));
 
         var archive = Directory.GetFiles(project.ArchiveFolder(null), "*.zip").Single();
-        var entry = ZipListing.Read(archive).Single();
+        var entry = ZipListing.Read(archive).Entries.Single();
         Assert.AreEqual("runtimes/linux-x64/native/libonnxruntime.so", entry.Name);
         Assert.AreEqual(8, entry.Method, "SnapLoaderCompression=Deflate");
 
@@ -94,8 +94,8 @@ public sealed class OnnxRuntimePublishTests
         Assert.IsFalse(File.Exists(Path.Combine(project.PublishFolder("linux-arm64"), "libonnxruntime.so")));
         Assert.AreEqual(183, ElfMachine(Path.Combine(project.PublishFolder("linux-arm64"), "libsnaploader_preload.so")), "AArch64 shim");
         var archive = Directory.GetFiles(project.ArchiveFolder("linux-arm64"), "*.zip").Single();
-        var entry = ZipListing.Read(archive).Single();
-        Assert.AreEqual(ZipListing.Sha256OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, entry));
+        var entry = ZipListing.Read(archive).Entries.Single();
+        Assert.AreEqual(Sha256Hex.OfFile(TestPaths.OnnxRuntimeLibrary("linux-arm64")), ZipListing.Sha256OfEntry(archive, entry));
     }
 
     [TestMethod]

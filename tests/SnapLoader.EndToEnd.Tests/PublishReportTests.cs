@@ -88,9 +88,8 @@ public sealed partial class PublishReportTests
         }
         Assert.IsTrue(runtimeTargets.ContainsKey("runtimes/linux-x64/native/libonnxruntime_providers_shared.so"));
 
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"left":"out"}""");
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder(null));
+        var eventFile = project.WriteEvent("""{"left":"out"}""");
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder(null));
         Assert.AreEqual("""{"left":"out"}""", run.Response);
     }
 
@@ -117,16 +116,15 @@ public sealed partial class PublishReportTests
         Assert.IsFalse(AssemblyInspection.HasType(assembly, "SnapLoader.Generated.SnapLoaderBootstrap"));
 
         // The host starts it: its deps.json lists no assembly that is not there.
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"moved":"nothing"}""");
-        var run = LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile);
+        var eventFile = project.WriteEvent("""{"moved":"nothing"}""");
+        var run = LambdaRun.Start(publish, FunctionProject.Handler, eventFile);
         Assert.AreEqual("""{"moved":"nothing"}""", run.Response);
     }
 
     [TestMethod]
     public void AFunctionThatReferencesSnapLoaderRuntimeItselfKeepsItWhenNothingMoves()
     {
-        var project = FunctionProject.Create($"""<PackageReference Include="SnapLoader.Runtime" Version="{LocalFeed.Version}" />""",
+        var project = FunctionProject.Create($"""<PackageReference Include="SnapLoader.Runtime" Version="{TestRun.Feed.Version}" />""",
             "<SnapLoaderThreshold>1000000000</SnapLoaderThreshold>");
 
         project.Publish(s_lambdaToolsArguments).EnsureSuccess("dotnet publish");

@@ -67,7 +67,7 @@ public sealed class RuntimeLogTests
     private static LambdaRun Run(Dictionary<string, string?> environment)
     {
         var (project, publish, eventFile) = LambdaLikeRunTests.Published.Value;
-        return LambdaRun.Start(publish, LambdaLikeRunTests.Handler, eventFile, project.ArchiveFolder("linux-x64"), environment);
+        return LambdaRun.Start(publish, FunctionProject.Handler, eventFile, project.ArchiveFolder("linux-x64"), environment);
     }
 
     private static List<string> SnapLoaderLines(LambdaRun run) =>

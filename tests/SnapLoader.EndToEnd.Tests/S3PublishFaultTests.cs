@@ -18,21 +18,21 @@ public sealed partial class S3PublishFaultTests
     [TestMethod]
     public async Task ServerKilledDuringThePublishUpload_FailsWithItsCodeAndTheUploadToAbort_AndTheNextPublishUploads()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("artifacts");
+        await using var server = await S3rverServer.StartAsync("artifacts");
         // Parts after the first wait in the proxy until s3rver is dead, so the kill lands in the middle of the upload
         // however fast the machine uploads and however late the publish's output arrives.
         var holding = 1;
         var partHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var serverDead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (Volatile.Read(ref holding) == 1 && request.Method == "PUT" && LaterPart().IsMatch(request.Target))
+            Method = "PUT",
+            When = r => Volatile.Read(ref holding) == 1 && LaterPart().IsMatch(r.Target),
+            Fault = Fault.HoldUntil(_ =>
             {
                 partHeld.TrySetResult();
-                await serverDead.Task;
-            }
-            return null;
+                return serverDead.Task;
+            }),
         });
         var project = FunctionProject.Create(
             """
@@ -46,12 +46,7 @@ public sealed partial class S3PublishFaultTests
             <SnapLoaderServiceUrl>{proxy.ServiceUrl}</SnapLoaderServiceUrl>
             """);
         File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), RandomNumberGenerator.GetBytes(ModelBytes));
-        var credentials = new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        };
+        var credentials = server.AwsVariables();
 
         var killer = Task.Run(async () =>
         {
@@ -67,7 +62,7 @@ public sealed partial class S3PublishFaultTests
         await killer.WaitAsync(TimeSpan.FromSeconds(30), TestContext.CancellationToken);
         TestContext.WriteLine(string.Join("\n", failed.Output.Split('\n').Where(l => l.Contains("error SNAP", StringComparison.Ordinal)).Distinct()));
         Assert.AreNotEqual(0, failed.ExitCode, failed.Output);
-        var archive = Directory.GetFiles(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "snaploader"), "*.zip").Single();
+        var archive = Directory.GetFiles(Path.Combine(project.IntermediateFolder("linux-x64"), "snaploader"), "*.zip").Single();
         var key = "snaploader/" + Path.GetFileName(archive);
         var uploadId = UploadId().Match(failed.Output) is { Success: true } match ? match.Groups[1].Value : null;
         Assert.IsNotNull(uploadId, failed.Output);
@@ -87,26 +82,22 @@ public sealed partial class S3PublishFaultTests
         StringAssert.Contains(next.Output, $"Uploaded s3://artifacts/{key}");
         var sha256 = Path.GetFileNameWithoutExtension(archive);
         Assert.AreEqual(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive))));
-        using var response = await client.GetObjectAsync("artifacts", key, TestContext.CancellationToken);
-        Assert.AreEqual(sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, TestContext.CancellationToken)));
+        Assert.AreEqual(sha256, await server.Sha256OfObjectAsync("artifacts", key, TestContext.CancellationToken));
     }
 
     [TestMethod]
     public async Task TwoPublishesOfTheProjectAtOnce_BothSucceedAndLeaveTheCompleteArchiveOnDiskAndInS3()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("artifacts");
+        await using var server = await S3rverServer.StartAsync("artifacts");
         // S3 never shows a partly written object; s3rver answers a HEAD that comes while it writes one with
         // what it has so far, which the uploader takes for another object (SNAP0036). Holding each upload
         // until s3rver has answered both publishes' HEADs gives S3's view: neither finds the object.
         var headsToWaitFor = 0;
-        await using var proxy = BuildFaultProxy.StartHolding(server.ServiceUrl, async request =>
+        await using var proxy = FaultProxy.Start(server.ServiceUrl, new FaultRule
         {
-            if (request.Method is "PUT" or "POST")
-            {
-                await server.WaitForRequestsAsync(r => r.StartsWith("HEAD /artifacts/", StringComparison.Ordinal), Volatile.Read(ref headsToWaitFor), TimeSpan.FromSeconds(60));
-            }
-            return null;
+            When = r => r.Method is "PUT" or "POST",
+            Fault = Fault.HoldUntil(_ =>
+                server.WaitForRequestsAsync(l => l.StartsWith("HEAD /artifacts/", StringComparison.Ordinal), Volatile.Read(ref headsToWaitFor), TimeSpan.FromSeconds(60))),
         });
         var project = FunctionProject.Create(
             """
@@ -128,16 +119,11 @@ public sealed partial class S3PublishFaultTests
             model[i] &= 0x0f;
         }
         File.WriteAllBytes(Path.Combine(project.Directory, "model.bin"), model);
-        var credentials = new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        };
+        var credentials = server.AwsVariables();
         // A first publish restores and compiles, which two builds of one project cannot do at once (MSBuild's
         // own limit). Then the archive and the object go, so that both publishes pack and upload again.
         project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("the first publish");
-        var intermediate = Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "snaploader");
+        var intermediate = Path.Combine(project.IntermediateFolder("linux-x64"), "snaploader");
         var key = "snaploader/" + Path.GetFileName(Directory.GetFiles(intermediate, "*.zip").Single());
         Directory.Delete(intermediate, recursive: true);
         using var client = server.CreateClient();
@@ -159,9 +145,8 @@ public sealed partial class S3PublishFaultTests
         var sha256 = Path.GetFileNameWithoutExtension(archive);
         Assert.AreEqual(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive))));
         CollectionAssert.AreEquivalent(new[] { Path.GetFileName(archive), "archive.stamp.json" }, Directory.GetFileSystemEntries(intermediate).Select(Path.GetFileName).ToArray());
-        using var response = await client.GetObjectAsync("artifacts", key, TestContext.CancellationToken);
-        Assert.AreEqual(sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, TestContext.CancellationToken)));
-        Assert.AreEqual(sha256, response.Metadata["x-amz-meta-sha256"]);
+        Assert.AreEqual(sha256, await server.Sha256OfObjectAsync("artifacts", key, TestContext.CancellationToken));
+        Assert.AreEqual(sha256, (await client.GetObjectMetadataAsync("artifacts", key, TestContext.CancellationToken)).Metadata["x-amz-meta-sha256"]);
     }
 
     [GeneratedRegex(@"\(multipart upload ([^)\s]+)\)")]

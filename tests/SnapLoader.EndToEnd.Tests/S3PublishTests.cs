@@ -10,8 +10,7 @@ public sealed class S3PublishTests
     [TestMethod]
     public async Task PublishUploadsOnceAndASecondPublishWithNothingChangedUploadsNothing()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("artifacts");
+        await using var server = await S3rverServer.StartAsync("artifacts");
         var project = FunctionProject.Create("""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />""",
             $"""
             <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
@@ -19,12 +18,7 @@ public sealed class S3PublishTests
             <SnapLoaderKeyPrefix>functions/onnx/</SnapLoaderKeyPrefix>
             <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
             """);
-        var credentials = new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        };
+        var credentials = server.AwsVariables();
 
         var first = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("first publish");
 
@@ -40,17 +34,16 @@ public sealed class S3PublishTests
         CollectionAssert.Contains(literals.ToList(), "artifacts");
         CollectionAssert.Contains(literals.ToList(), key);
         // The function as Lambda would run it: the archive comes from the bucket at init, nothing from a local folder.
-        var eventFile = Path.Combine(project.Directory, "event.json");
-        File.WriteAllText(eventFile, """{"hello": "s3"}""");
-        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), "Function::Fixture.Function::Handler", eventFile, archives: null,
-            new Dictionary<string, string?>(credentials) { ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl });
+        var eventFile = project.WriteEvent("""{"hello": "s3"}""");
+        var run = LambdaRun.Start(project.PublishFolder("linux-x64"), FunctionProject.Handler, eventFile, archives: null,
+            server.AwsVariables(server.ServiceUrl));
         Assert.AreEqual("""{"hello": "s3"}""", run.Response);
         StringAssert.Contains(run.Output, $"from s3://artifacts/{key}");
         // The function never calls ONNX Runtime, so the library is in its memory file, not loaded (it loads on use).
         CollectionAssert.Contains(run.MemfdDescriptors.ToList(), "libonnxruntime.so");
         Assert.IsTrue((await server.SettledRequestsAsync()).Any(r => r.StartsWith($"GET /artifacts/{key} 206", StringComparison.Ordinal)), "ranged GETs of the archive reached s3rver");
 
-        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll"));
+        var compiledAt = File.GetLastWriteTimeUtc(Path.Combine(project.IntermediateFolder("linux-x64"), "Function.dll"));
 
         var second = project.Publish(["--self-contained", "false"], credentials).EnsureSuccess("second publish");
 
@@ -58,7 +51,7 @@ public sealed class S3PublishTests
         Assert.AreEqual(uploaded.LastModified, again.LastModified, "the object must not be written again");
         Assert.AreEqual(uploaded.ETag, again.ETag);
         StringAssert.Contains(second.Output, "is up to date", "the archive must not be packed again");
-        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.Directory, "obj", "Release", FunctionProject.TargetFramework, "linux-x64", "Function.dll")),
+        Assert.AreEqual(compiledAt, File.GetLastWriteTimeUtc(Path.Combine(project.IntermediateFolder("linux-x64"), "Function.dll")),
             "nothing changed: the function must not be compiled again");
         var objects = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "artifacts" });
         Assert.AreEqual(1, objects.S3Objects.Count);
@@ -75,12 +68,7 @@ public sealed class S3PublishTests
             <SnapLoaderServiceUrl>{server.ServiceUrl}</SnapLoaderServiceUrl>
             """);
 
-        var result = project.Publish(["--self-contained", "false"], new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-        });
+        var result = project.Publish(["--self-contained", "false"], server.AwsVariables());
 
         Assert.AreNotEqual(0, result.ExitCode);
         StringAssert.Contains(result.Output, "SNAP0030");

@@ -1,3 +1,5 @@
+using SnapLoader.Tests;
+
 namespace SnapLoader.Native.Tests;
 
 /// <summary>
@@ -10,7 +12,7 @@ public sealed class Arm64SmokeTests
     [TestMethod]
     public void CTestsPassUnderQemu()
     {
-        if (NativeBuild.FindOnPath("qemu-aarch64") is null)
+        if (TestPaths.FindOnPath("qemu-aarch64") is null)
         {
             Assert.Inconclusive("qemu-aarch64 is not installed (Debian: apt-get install qemu-user); the arm64 shim was built and inspected but not run.");
         }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SnapLoader.Tests;
 
 namespace SnapLoader.Native.Tests;
 
@@ -63,7 +64,7 @@ public sealed class ElfAbiTests
         Assert.IsTrue(max <= s_maxGlibc, $"{rid}: needs GLIBC_{max}:\n{symbols}");
 
         // objdump reads the same table its own way (the cross objdump for arm64 when the host one cannot).
-        var objdump = rid == "linux-x64" ? "objdump" : NativeBuild.FindOnPath("aarch64-linux-gnu-objdump") ?? "objdump";
+        var objdump = rid == "linux-x64" ? "objdump" : TestPaths.FindOnPath("aarch64-linux-gnu-objdump") ?? "objdump";
         var dynamic = NativeBuild.Run(objdump, ["-T", shim]).EnsureSuccess("objdump -T").Output;
         var objdumpMax = GlibcVersions(dynamic).Max()!;
         Assert.IsTrue(objdumpMax <= s_maxGlibc, $"{rid}: objdump says GLIBC_{objdumpMax}:\n{dynamic}");
@@ -140,7 +141,7 @@ public sealed class ElfAbiTests
     [DataRow("linux-arm64", "dlmopen")]
     public void DlopenWrapperEndsInATailCall(string rid, string function)
     {
-        var objdump = rid == "linux-x64" ? "objdump" : NativeBuild.FindOnPath("aarch64-linux-gnu-objdump");
+        var objdump = rid == "linux-x64" ? "objdump" : TestPaths.FindOnPath("aarch64-linux-gnu-objdump");
         Assert.IsNotNull(objdump, "aarch64-linux-gnu-objdump is not installed (Debian: apt-get install binutils-aarch64-linux-gnu).");
         foreach (var shim in ShimsFor(rid))
         {

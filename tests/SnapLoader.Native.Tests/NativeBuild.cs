@@ -27,7 +27,7 @@ internal sealed class NativeBuild
 
     private static string BuildShipped(string rid)
     {
-        if (rid == "linux-arm64" && FindOnPath("aarch64-linux-gnu-gcc") is null)
+        if (rid == "linux-arm64" && TestPaths.FindOnPath("aarch64-linux-gnu-gcc") is null)
         {
             throw new InvalidOperationException("aarch64-linux-gnu-gcc is not installed (Debian: apt-get install gcc-aarch64-linux-gnu).");
         }
@@ -70,19 +70,13 @@ internal sealed class NativeBuild
     public static ProcessResult Run(string tool, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
         ProcessRunner.Run(tool, arguments, TestPaths.RepositoryRoot, environment, TimeSpan.FromMinutes(5));
 
-    /// <summary>The full path of a program on PATH, or null.</summary>
-    public static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
-
     private static NativeBuild Configure(string name, string[] extraArguments, (string Program, string AptPackage)? requiredTool = null)
     {
-        if (FindOnPath("cmake") is null)
+        if (TestPaths.FindOnPath("cmake") is null)
         {
             throw new InvalidOperationException("cmake is not installed (Debian: apt-get install cmake).");
         }
-        if (requiredTool is { } tool && FindOnPath(tool.Program) is null)
+        if (requiredTool is { } tool && TestPaths.FindOnPath(tool.Program) is null)
         {
             throw new InvalidOperationException($"{tool.Program} is not installed (Debian: apt-get install {tool.AptPackage}).");
         }

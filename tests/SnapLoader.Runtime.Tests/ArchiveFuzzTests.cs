@@ -214,8 +214,8 @@ public sealed class ArchiveFuzzTests
         var variants = new List<Variant>();
         foreach (var (name, path) in archives)
         {
-            var manifest = names.Select(n => new MovedFile(n, sources[n].Length, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(sources[n])).ToLowerInvariant(), MovedFileKind.Data)).ToArray();
-            variants.Add(new Variant(name, await File.ReadAllBytesAsync(path), await ArchiveLayout.ReadAsync(path), manifest));
+            var manifest = names.Select(n => new MovedFile(n, sources[n].Length, Sha256Hex.Of(sources[n]), MovedFileKind.Data)).ToArray();
+            variants.Add(new Variant(name, await File.ReadAllBytesAsync(path), ArchiveLayout.Read(path), manifest));
         }
         return variants;
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using SnapLoader.Build.Tasks.Archive;
@@ -116,17 +115,10 @@ public sealed class ArchiveLoaderTests
     public async Task PythonZipWithDataDescriptorsLoads()
     {
         var archive = Path.Combine(_folder, "py.zip");
-        TestArchives.Python("""
-            import sys, zipfile
-            class Unseekable:
-                def __init__(self, f): self.f = f
-                def write(self, b): return self.f.write(b)
-                def flush(self): self.f.flush()
-            with open(sys.argv[1], 'wb') as raw:
-                with zipfile.ZipFile(Unseekable(raw), 'w', zipfile.ZIP_DEFLATED) as z:
-                    z.write(sys.argv[2], 'lib/libonnxruntime.so')
-                    z.writestr(zipfile.ZipInfo('empty.txt'), b'')
-            """, _folder, archive, TestPaths.OnnxRuntimeLibrary());
+        TestArchives.PythonStreamedZip(archive, """
+            z.write(sys.argv[2], 'lib/libonnxruntime.so')
+            z.writestr(zipfile.ZipInfo('empty.txt'), b'')
+            """, _folder, TestPaths.OnnxRuntimeLibrary());
 
         await using var source = LocalFileArchiveSource.Open(archive);
         var loaded = await ArchiveLoader.LoadAsync(source, null, null, s_smallRanges, CancellationToken.None);
@@ -147,16 +139,10 @@ public sealed class ArchiveLoaderTests
     public async Task EntryBiggerThanItsDirectoryRecordStopsAsABomb()
     {
         var archive = Path.Combine(_folder, "bomb.zip");
-        using (var zip = ZipFile.Open(archive, ZipArchiveMode.Create))
-        {
-            using var s = zip.CreateEntry("bomb.bin", CompressionLevel.Optimal).Open();
-            s.Write(new byte[64 << 20]);
-        }
+        TestArchives.DotNetZipOfZeros(archive, "bomb.bin", 64 << 20, CompressionLevel.Optimal);
         // Declare 1 MiB in both headers: 64 MiB of zeros follow.
         var bytes = File.ReadAllBytes(archive);
-        var central = bytes.AsSpan().IndexOf(new byte[] { 0x50, 0x4b, 0x01, 0x02 });
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(central + 24), 1 << 20);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(22), 1 << 20);
+        ZipBytes.SetSize(bytes, "bomb.bin", 1 << 20);
         File.WriteAllBytes(archive, bytes);
         var before = TestArchives.OpenMemfds().Count;
 
@@ -196,11 +182,7 @@ public sealed class ArchiveLoaderTests
     public async Task CorruptStoredBytesFailTheCrcWithoutManifest()
     {
         var archive = Path.Combine(_folder, "crc.zip");
-        using (var zip = ZipFile.Open(archive, ZipArchiveMode.Create))
-        {
-            using var s = zip.CreateEntry("data.bin", CompressionLevel.NoCompression).Open();
-            s.Write(new byte[3 << 20]);
-        }
+        TestArchives.DotNetZipOfZeros(archive, "data.bin", 3 << 20, CompressionLevel.NoCompression);
         var bytes = File.ReadAllBytes(archive);
         bytes[2 << 20] ^= 0xFF;
         File.WriteAllBytes(archive, bytes);

@@ -48,9 +48,7 @@ public sealed class BadArchiveTests
         // 0xFF as the first byte: a deflate block of the reserved type 3, or a zstd frame without its magic number.
         var (archive, files) = PackCompressible(compression, 100_000);
         var bytes = File.ReadAllBytes(archive);
-        var local = ZipBytes.LocalHeader(bytes, "data/file.bin");
-        var dataOffset = local + 30 + BitConverter.ToUInt16(bytes, local + 26) + BitConverter.ToUInt16(bytes, local + 28);
-        bytes[dataOffset] = 0xFF;
+        bytes[ZipListing.Read(bytes).Entry("data/file.bin").DataOffset] = 0xFF;
         File.WriteAllBytes(archive, bytes);
 
         var error = await LoadFailsAsync(archive, files);
@@ -89,7 +87,7 @@ public sealed class BadArchiveTests
         var bytes = File.ReadAllBytes(archive);
         ZipBytes.SetSize(bytes, "data/zeros.bin", declared);
         File.WriteAllBytes(archive, bytes);
-        var compressed = ZipBytes.CompressedSize(bytes, "data/zeros.bin");
+        var compressed = ZipListing.Read(bytes).Entry("data/zeros.bin").CompressedSize;
         var manifest = new[] { Resized(files[0], declared) };
         var statistics = new LoadStatistics();
 

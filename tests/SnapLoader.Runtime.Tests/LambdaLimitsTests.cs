@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 
@@ -23,7 +22,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.TooManyDescriptors, findings["errorCode"]!.GetValue<string>(), result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         StringAssert.Contains(message, "The 1,000 files to load");
@@ -46,7 +45,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
         Assert.IsTrue(findings["readable"]!.GetValue<bool>(), "every file answers at its original path");
         Assert.AreEqual(800, findings["memfdsOfFiles"]!.GetValue<int>(), "one descriptor per moved file");
@@ -66,7 +65,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["readable"]!.GetValue<bool>());
         // What the reserve stands for: the process's peak stays inside 128 MiB with the file's memory on top.
         var peakMiB = findings["vmHwmKiB"]!.GetValue<long>() / 1024.0;
@@ -86,7 +85,7 @@ public sealed class LambdaLimitsTests
         var result = RunLimited(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, findings["errorCode"]!.GetValue<string>(), result.Output);
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "no memory file was created");
@@ -106,7 +105,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["readable"]!.GetValue<bool>());
         // The cgroup is charged for the pages first touched in it: the heap, the memory file (shmem), kernel memory,
         // and files read for the first time. dotnet's own files, already in the page cache, stay charged to whoever
@@ -131,7 +130,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.NotEnoughMemory, findings["errorCode"]!.GetValue<string>(), message);
         // The child found its own cgroup through /proc/self/cgroup, not a parent's or the variable.
@@ -156,7 +155,7 @@ public sealed class LambdaLimitsTests
 
         Assert.AreEqual(0, cgroup.OomKills, "the OOM killer ended the probe: " + result.Output);
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        Assert.IsTrue(StartTests.LastJson(result.Output)["readable"]!.GetValue<bool>());
+        Assert.IsTrue(ProbeProjects.LastJson(result.Output)["readable"]!.GetValue<bool>());
         var peakMiB = cgroup.PeakBytes / (1024.0 * 1024.0);
         Console.WriteLine($"cgroup peak {peakMiB:N1} MiB");
         Assert.IsTrue(cgroup.PeakBytes > (48L + 8) << 20, $"cgroup peak {peakMiB:N1} MiB");
@@ -170,7 +169,7 @@ public sealed class LambdaLimitsTests
         var result = RunUnderASmallTmp(taken);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.TargetDirectoryUnusable, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, $"'{SnapLoaderRuntime.DefaultTargetDirectory}'");
@@ -190,7 +189,7 @@ public sealed class LambdaLimitsTests
         var result = RunUnderASmallTmp(taken);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        Assert.IsTrue(StartTests.LastJson(result.Output)["readable"]!.GetValue<bool>(), result.Output);
+        Assert.IsTrue(ProbeProjects.LastJson(result.Output)["readable"]!.GetValue<bool>(), result.Output);
         StringAssert.Contains(result.Output, "links left: 1");
     }
 
@@ -213,30 +212,16 @@ public sealed class LambdaLimitsTests
         {
             var (manifest, env) = Prepare([new ArchiveInput("runtimes/linux-x64/native/libsmall.so", library)], outsideTmp);
             env["SNAPLOADER_TARGET_DIR"] = null;
-            var probe = CopyFolder(Path.GetDirectoryName(StartTests.ProbePath)!, Path.Combine(outsideTmp, "probe"));
-            env["LD_PRELOAD"] = Path.Combine(outsideTmp, Path.GetFileName(StartTests.ShimPath));
-            File.Copy(StartTests.ShimPath, env["LD_PRELOAD"]!);
-            // Root mounts in a new mount namespace; anyone else needs a user namespace in which they are root.
-            string[] unshare = Environment.UserName == "root" ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount"];
-            if (ProcessRunner.Run("unshare", [.. unshare, "true"], outsideTmp).ExitCode != 0)
-            {
-                Assert.Inconclusive("unshare is not permitted here, so no tmpfs can be mounted over /tmp.");
-            }
-            var result = ProcessRunner.Run("unshare", [.. unshare, "sh", "-c", SmallTmpScript, "sh", taken, .. LimitedCommand(manifest, Path.Combine(probe, Path.GetFileName(StartTests.ProbePath)))],
-                outsideTmp, env, TimeSpan.FromMinutes(2));
-            if (result.ExitCode == NotPermitted)
-            {
-                Assert.Inconclusive($"Mounting a tmpfs over /tmp is not permitted here:\n{result.Output}");
-            }
-            return result;
+            var probe = CopyFolder(Path.GetDirectoryName(StartProbe.ProbePath)!, Path.Combine(outsideTmp, "probe"));
+            env["LD_PRELOAD"] = Path.Combine(outsideTmp, Path.GetFileName(StartProbe.ShimPath));
+            File.Copy(StartProbe.ShimPath, env["LD_PRELOAD"]!);
+            return StartProbe.RunWithOwnMounts(SmallTmpScript, [taken], LimitedCommand(manifest, Path.Combine(probe, Path.GetFileName(StartProbe.ProbePath))), outsideTmp, env);
         }
         finally
         {
             Directory.Delete(outsideTmp, recursive: true);
         }
     }
-
-    private const int NotPermitted = 77;
 
     /// <summary>A writable folder that a tmpfs over /tmp leaves visible: /var/tmp, else the test's output folder.</summary>
     private static string FolderOutsideTmp()
@@ -318,36 +303,7 @@ public sealed class LambdaLimitsTests
     /// </summary>
     private static (string Manifest, Dictionary<string, string?> Env) Prepare(IReadOnlyList<ArchiveInput> inputs, string? folder = null)
     {
-        folder ??= TestPaths.NewTempFolder("limits");
-        Directory.CreateDirectory(folder);
-        var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
-        var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
-        var entryOf = archive.EntryOfEachInput();
-        var files = new JsonArray(inputs.Select(i => (JsonNode)new JsonObject
-        {
-            ["path"] = i.EntryName,
-            ["size"] = entryOf[i.EntryName].Size,
-            ["sha256"] = entryOf[i.EntryName].Sha256,
-            ["kind"] = i.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
-            ["soname"] = null,
-            ["entry"] = entryOf[i.EntryName].EntryName == i.EntryName ? null : entryOf[i.EntryName].EntryName,
-        }).ToArray());
-        var manifest = Path.Combine(folder, "manifest.json");
-        File.WriteAllText(manifest, new JsonObject
-        {
-            ["archive"] = new JsonObject { ["fileName"] = "archive.zip", ["sha256"] = archive.Sha256, ["length"] = archive.Length },
-            ["files"] = files,
-            ["startOnly"] = true,
-        }.ToJsonString());
-        var env = new Dictionary<string, string?>
-        {
-            ["LD_PRELOAD"] = StartTests.ShimPath,
-            ["LAMBDA_TASK_ROOT"] = taskRoot,
-            ["SNAPLOADER_ARCHIVE_DIR"] = folder,
-            ["SNAPLOADER_TARGET_DIR"] = Path.Combine(folder, "links"),
-            // Other tests set it for this process; the child gets only what the test asks for.
-            [MemoryLimit.LambdaMemoryVariable] = null,
-        };
+        var (manifest, env, _) = StartProbe.Prepare(folder ?? TestPaths.NewTempFolder("limits"), inputs, startOnly: true);
         return (manifest, env);
     }
 
@@ -359,5 +315,5 @@ public sealed class LambdaLimitsTests
     }
 
     /// <summary>The probe's command under Lambda's descriptor limit: 1,024, soft and hard.</summary>
-    private static string[] LimitedCommand(string manifest, string? probe = null) => ["prlimit", "--nofile=1024:1024", "dotnet", probe ?? StartTests.ProbePath, manifest];
+    private static string[] LimitedCommand(string manifest, string? probe = null) => ["prlimit", "--nofile=1024:1024", .. StartProbe.Command(manifest, probe)];
 }

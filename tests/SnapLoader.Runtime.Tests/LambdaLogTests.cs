@@ -19,7 +19,7 @@ public sealed class LambdaLogTests
     private const string BracedFolder = "a{b}c{{d}}e{}f}g{";
     private const string MissingFileName = "missing{1}.zip";
 
-    private static readonly Lazy<string> s_probe = new(BuildProbe);
+    private static readonly Lazy<string> s_probe = new(() => ProbeProjects.Build("LoggerProbe", "logger-probe"));
 
     [TestMethod]
     public void ARoutineLineIsATemplateOfItsFields()
@@ -318,19 +318,11 @@ public sealed class LambdaLogTests
         Directory.Delete(root, recursive: true);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = JsonNode.Parse(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["missingFailed"]!.GetValue<bool>(), result.Output);
         Assert.AreEqual(RuntimeErrorCodes.ArchiveUnreadable, findings["errorCode"]!.GetValue<string>(), result.Output);
         return new ProbeRun(findings["stdout"]!.GetValue<string>(), findings["stderr"]!.GetValue<string>(), findings["coreLoaded"]!.GetValue<bool>(),
             findings["errorMessage"]!.GetValue<string>(), folder, archive, taskRoot, links);
-    }
-
-    private static string BuildProbe()
-    {
-        var project = Path.Combine(TestPaths.RepositoryRoot, "tests", "SnapLoader.Runtime.Tests", "LoggerProbe", "LoggerProbe.csproj");
-        var output = Path.Combine(AppContext.BaseDirectory, "logger-probe");
-        ProcessRunner.Run("dotnet", ["build", project, "-o", output, "-nologo", "-v:q"], TestPaths.RepositoryRoot).EnsureSuccess("dotnet build LoggerProbe");
-        return Path.Combine(output, "LoggerProbe.dll");
     }
 
     private sealed class BrokenWriter : TextWriter

@@ -18,12 +18,12 @@ public sealed class MemfdUnavailableTests
     [DataRow("EPERM", 1)]
     public void WithoutMemfdCreateStartFailsNamingTheFileAndErrnoWithNothingLeft(string errnoName, int errno)
     {
-        var (manifest, env, _) = StartTests.Prepare(corruptHash: false);
+        var (manifest, env, _) = StartProbe.PrepareOnnx();
 
-        var result = ProcessRunner.Run(s_launcher.Value, [errnoName, "dotnet", StartTests.ProbePath, manifest], Path.GetDirectoryName(manifest)!, env, TimeSpan.FromMinutes(2));
+        var result = StartProbe.Run(manifest, env, wrapper: [s_launcher.Value, errnoName], TimeSpan.FromMinutes(2));
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.MemfdCreateFailed, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, "'libonnxruntime.so'", "the first file of the manifest");

@@ -20,8 +20,7 @@ public sealed class S3ArchiveSourceTests
     [ClassInitialize]
     public static async Task StartServer(TestContext context)
     {
-        s_server = await S3rverServer.StartAsync();
-        await s_server.CreateBucketAsync(Bucket);
+        s_server = await S3rverServer.StartAsync(Bucket);
         s_folder = TestPaths.NewTempFolder("s3source");
         var native = TestPaths.LibTorchNativeFolder;
         // Load order: every library after the ones it needs.
@@ -168,21 +167,7 @@ public sealed class S3ArchiveSourceTests
     [TestMethod]
     public async Task NoCredentialsSaySo()
     {
-        using var env = new EnvironmentScope(new()
-        {
-            ["AWS_ENDPOINT_URL_S3"] = s_server.ServiceUrl,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_ACCESS_KEY_ID"] = null,
-            ["AWS_SECRET_ACCESS_KEY"] = null,
-            ["AWS_SESSION_TOKEN"] = null,
-            ["AWS_PROFILE"] = null,
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = null,
-            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = null,
-            ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = null,
-            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(s_folder, "no-credentials"),
-            ["AWS_CONFIG_FILE"] = Path.Combine(s_folder, "no-config"),
-            ["AWS_EC2_METADATA_DISABLED"] = "true",
-        });
+        using var env = new EnvironmentScope(S3rverServer.WithoutCredentials(s_server.AwsVariables(s_server.ServiceUrl), s_folder));
         await using var source = S3ArchiveSource.Create(Bucket, "libtorch.zip", null);
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ZipDirectory.ReadAsync(source, CancellationToken.None));
         TestContext.WriteLine(error.Message);

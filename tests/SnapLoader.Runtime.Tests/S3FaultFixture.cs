@@ -52,8 +52,7 @@ internal sealed class S3FaultFixture : IAsyncDisposable
         var fixture = new S3FaultFixture(TestPaths.NewTempFolder("s3faults"));
         try
         {
-            fixture._server = await S3rverServer.StartAsync();
-            await fixture.Server.CreateBucketAsync(Bucket);
+            fixture._server = await S3rverServer.StartAsync(Bucket);
             var native = TestPaths.LibTorchNativeFolder;
             foreach (var (key, compression) in new[] { (ZstdKey, ArchiveCompression.Zstd), (StoredKey, ArchiveCompression.Stored) })
             {
@@ -76,19 +75,10 @@ internal sealed class S3FaultFixture : IAsyncDisposable
     /// <summary>The environment that sends the runtime's own S3 client (<see cref="S3ArchiveSource.Create"/>) through the proxy.</summary>
     public EnvironmentScope UseProxy(Dictionary<string, string?>? more = null)
     {
-        var values = new Dictionary<string, string?>
-        {
-            ["AWS_ENDPOINT_URL_S3"] = Proxy.ServiceUrl,
-            ["AWS_ENDPOINT_URL"] = null,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_DEFAULT_REGION"] = null,
-            ["AWS_ACCESS_KEY_ID"] = Server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = Server.SecretKey,
-            ["AWS_SESSION_TOKEN"] = null,
-            ["AWS_MAX_ATTEMPTS"] = null,
-            ["SNAPLOADER_ARCHIVE"] = null,
-            ["SNAPLOADER_LOAD_TIMEOUT"] = null,
-        };
+        var values = Server.AwsVariables(Proxy.ServiceUrl);
+        values["AWS_MAX_ATTEMPTS"] = null;
+        values["SNAPLOADER_ARCHIVE"] = null;
+        values["SNAPLOADER_LOAD_TIMEOUT"] = null;
         foreach (var (name, value) in more ?? [])
         {
             values[name] = value;

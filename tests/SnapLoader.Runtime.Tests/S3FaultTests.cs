@@ -196,19 +196,7 @@ public sealed class S3FaultTests
     [TestMethod]
     public async Task NoCredentialsFailBeforeAnyRequest()
     {
-        using var env = new EnvironmentScope(new()
-        {
-            ["AWS_ACCESS_KEY_ID"] = null,
-            ["AWS_SECRET_ACCESS_KEY"] = null,
-            ["AWS_SESSION_TOKEN"] = null,
-            ["AWS_PROFILE"] = null,
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = null,
-            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = null,
-            ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = null,
-            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(s_fixture.Folder, "no-credentials"),
-            ["AWS_CONFIG_FILE"] = Path.Combine(s_fixture.Folder, "no-config"),
-            ["AWS_EC2_METADATA_DISABLED"] = "true",
-        });
+        using var env = new EnvironmentScope(S3rverServer.WithoutCredentials([], s_fixture.Folder));
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => LoadAsync(ZstdKey));

@@ -18,25 +18,20 @@ public sealed class SecretLoggingTests
     [TestMethod]
     public async Task NeitherALoadNorItsFailuresPrintTheSecretOrTheToken()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync(Bucket);
+        await using var server = await S3rverServer.StartAsync(Bucket);
         var folder = TestPaths.NewTempFolder("secrets");
         var source = Path.Combine(folder, "model.bin");
         TestArchives.WriteCompressible(source, 3 << 20, seed: 5);
         var (archive, files) = TestArchives.Pack(folder, ArchiveCompression.Zstd, ("models/model.bin", source, MovedFileKind.Data));
         await server.PutObjectAsync(Bucket, "a.zip", await File.ReadAllBytesAsync(archive));
 
+        var variables = server.AwsVariables(server.ServiceUrl);
+        variables["AWS_SECRET_ACCESS_KEY"] = Secret;
+        variables["AWS_SESSION_TOKEN"] = Token;
         var output = new StringWriter();
         var errors = new List<string>();
         var originalError = Console.Error;
-        using (new EnvironmentScope(new Dictionary<string, string?>
-        {
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = Secret,
-            ["AWS_SESSION_TOKEN"] = Token,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl,
-        }))
+        using (new EnvironmentScope(variables))
         {
             Console.SetError(output);
             try

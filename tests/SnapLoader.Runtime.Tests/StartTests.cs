@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 
 namespace SnapLoader.Runtime.Tests;
@@ -14,24 +11,15 @@ namespace SnapLoader.Runtime.Tests;
 [TestClass]
 public sealed class StartTests
 {
-    private static readonly Lazy<string> s_probe = new(BuildProbe);
-    private static readonly Lazy<string> s_shim = new(BuildShim);
-
-    /// <summary>StartProbe.dll, built once per run; other tests start it under a seccomp filter or in a mount namespace.</summary>
-    internal static string ProbePath => s_probe.Value;
-
-    /// <summary>libsnaploader_preload.so, built once per run, for other tests' children.</summary>
-    internal static string ShimPath => s_shim.Value;
-
     [TestMethod]
     public void StartLoadsVerifiesRegistersAndRestores()
     {
-        var (manifest, env, taskRoot) = Prepare(corruptHash: false);
+        var (manifest, env, taskRoot) = StartProbe.PrepareOnnx();
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["preloaded"]!.GetValue<bool>());
         foreach (var (path, hash) in findings["hashes"]!.AsObject())
         {
@@ -52,10 +40,10 @@ public sealed class StartTests
     [TestMethod]
     public void LogLinesFollowLambdasJsonFormatWhenAskedTo()
     {
-        var (manifest, env, _) = Prepare(corruptHash: false);
+        var (manifest, env, _) = StartProbe.PrepareOnnx();
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
         var records = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -87,12 +75,12 @@ public sealed class StartTests
     [TestMethod]
     public void AHashMismatchFailsWithNothingLeftOpen()
     {
-        var (manifest, env, _) = Prepare(corruptHash: true);
+        var (manifest, env, _) = StartProbe.PrepareOnnx(corruptHash: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         StringAssert.StartsWith(findings["errorCode"]!.GetValue<string>(), "SNAP1");
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "ResNet18.onnx");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
@@ -103,12 +91,12 @@ public sealed class StartTests
     {
         // Libraries load when used: the init goes through, the other files answer, and the broken one fails its user
         // with SnapLoader's code and the loader's reason, by path (through the shim) and by P/Invoke name (the resolver).
-        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true);
+        var (manifest, env, _) = StartProbe.PrepareOnnx(brokenLibrary: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.IsTrue(findings["ortApiBase"]!.GetValue<bool>(), "the other library loads when P/Invoke asks for it");
         StringAssert.Contains(findings["brokenByPath"]!.GetValue<string>(), "libbroken.so", "the loader refuses it by its own path");
         var byName = findings["brokenByName"]!.GetValue<string>();
@@ -122,12 +110,12 @@ public sealed class StartTests
     {
         // Everything verifies and is registered; then the dynamic loader refuses the library the user asked to load
         // at init (it is not an ELF file).
-        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true, brokenAtInit: true);
+        var (manifest, env, _) = StartProbe.PrepareOnnx(brokenLibrary: true, brokenAtInit: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
         StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), "libbroken.so");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
@@ -138,19 +126,19 @@ public sealed class StartTests
     [TestMethod]
     public void IdenticalFilesShareOneMemoryFileAtEveryPathAndAfterRestore()
     {
-        var (manifest, env, taskRoot) = Prepare(corruptHash: false, identicalCopy: true);
+        var (manifest, env, taskRoot) = StartProbe.PrepareOnnx(identicalCopy: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var hashes = findings["hashes"]!.AsObject();
         Assert.AreEqual(3, hashes.Count);
-        Assert.AreEqual(Sha256(TestPaths.ResNet18Model), hashes[CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
-        Assert.IsFalse(File.Exists(Path.Combine(taskRoot, CopyPath)), "the copy must not exist on disk");
+        Assert.AreEqual(TestArchives.Sha256OfFile(TestPaths.ResNet18Model), hashes[StartProbe.CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
+        Assert.IsFalse(File.Exists(Path.Combine(taskRoot, StartProbe.CopyPath)), "the copy must not exist on disk");
         var fds = findings["fds"]!.AsObject();
-        Assert.AreEqual(fds["models/ResNet18.onnx"]!.GetValue<int>(), fds[CopyPath]!.GetValue<int>(), "both paths are one memory file");
-        Assert.AreNotEqual(fds["libonnxruntime.so"]!.GetValue<int>(), fds[CopyPath]!.GetValue<int>());
+        Assert.AreEqual(fds["models/ResNet18.onnx"]!.GetValue<int>(), fds[StartProbe.CopyPath]!.GetValue<int>(), "both paths are one memory file");
+        Assert.AreNotEqual(fds["libonnxruntime.so"]!.GetValue<int>(), fds[StartProbe.CopyPath]!.GetValue<int>());
         Assert.AreEqual(2, findings["memfdsOfFiles"]!.GetValue<int>(), "one memory file per archive entry");
         Assert.IsTrue(findings["linksAfterRestore"]!.GetValue<bool>(), "the links of both paths came back after restore");
         Assert.IsTrue(findings["inference"]!.GetValue<int>() > 0);
@@ -161,14 +149,14 @@ public sealed class StartTests
     [TestMethod]
     public void ACopyWithAnotherHashFailsTheStartWithNothingLeftOpenOrRegistered()
     {
-        var (manifest, env, _) = Prepare(corruptHash: false, identicalCopy: true, corruptCopyHash: true);
+        var (manifest, env, _) = StartProbe.PrepareOnnx(identicalCopy: true, corruptCopyHash: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.HashMismatch, findings["errorCode"]!.GetValue<string>());
-        StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), $"'{CopyPath}', stored as the entry 'models/ResNet18.onnx'");
+        StringAssert.Contains(findings["errorMessage"]!.GetValue<string>(), $"'{StartProbe.CopyPath}', stored as the entry 'models/ResNet18.onnx'");
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "every memory file was closed again");
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers");
     }
@@ -178,97 +166,18 @@ public sealed class StartTests
     {
         // Both paths of the shared memory file are registered (the shim holds a duplicate for each) and linked when the
         // library asked for at init fails: every registration and the one memory file go.
-        var (manifest, env, _) = Prepare(corruptHash: false, brokenLibrary: true, brokenAtInit: true, identicalCopy: true);
+        var (manifest, env, _) = StartProbe.PrepareOnnx(brokenLibrary: true, brokenAtInit: true, identicalCopy: true);
 
-        var result = RunProbe(manifest, env);
+        var result = StartProbe.Run(manifest, env);
 
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         Assert.AreEqual(RuntimeErrorCodes.LibraryLoadFailed, findings["errorCode"]!.GetValue<string>(), result.Output);
         Assert.AreEqual(0, findings["memfds"]!.GetValue<int>(), "the runtime's memory files and the shim's duplicates are all released");
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
     }
 
-    private const string CopyPath = "models/copy/ResNet18.onnx";
-
-    private static string ExpectedHash(string relativePath) => relativePath.EndsWith(".onnx", StringComparison.Ordinal)
-        ? Sha256(TestPaths.ResNet18Model)
-        : Sha256(TestPaths.OnnxRuntimeLibrary());
-
-    /// <summary>
-    /// An archive and manifest of libonnxruntime.so and models/ResNet18.onnx; with <paramref name="identicalCopy"/>, also
-    /// models/copy/ResNet18.onnx, which the writer stores once under the first model's entry and the manifest names so.
-    /// </summary>
-    internal static (string Manifest, Dictionary<string, string?> Env, string TaskRoot) Prepare(bool corruptHash, bool brokenLibrary = false, bool brokenAtInit = false,
-        bool identicalCopy = false, bool corruptCopyHash = false)
-    {
-        var folder = TestPaths.NewTempFolder("start");
-        var taskRoot = Directory.CreateDirectory(Path.Combine(folder, "task")).FullName;
-        var inputs = new List<ArchiveInput>
-        {
-            new("libonnxruntime.so", TestPaths.OnnxRuntimeLibrary()),
-            new("models/ResNet18.onnx", TestPaths.ResNet18Model),
-        };
-        if (brokenLibrary)
-        {
-            var broken = Path.Combine(folder, "libbroken.so");
-            File.WriteAllText(broken, "not an ELF file\n");
-            inputs.Add(new ArchiveInput("libbroken.so", broken));
-        }
-        if (identicalCopy)
-        {
-            inputs.Add(new ArchiveInput(CopyPath, TestPaths.ResNet18Model));
-        }
-        var archive = ArchiveWriter.Write(Path.Combine(folder, "archive.zip"), inputs, ArchiveCompression.Zstd, 3, 2, null, CancellationToken.None);
-        var entryOf = archive.EntryOfEachInput();
-        var files = new JsonArray(inputs.Select(i => (i.EntryName, Entry: entryOf[i.EntryName])).Select(f => (JsonNode)new JsonObject
-        {
-            ["path"] = f.EntryName,
-            ["size"] = f.Entry.Size,
-            ["sha256"] = (corruptHash && f.EntryName == "models/ResNet18.onnx") || (corruptCopyHash && f.EntryName == CopyPath) ? new string('a', 64) : f.Entry.Sha256,
-            ["kind"] = f.EntryName.EndsWith(".so", StringComparison.Ordinal) ? "NativeLibrary" : "Data",
-            ["soname"] = f.EntryName == "libonnxruntime.so" ? "libonnxruntime.so.1" : null,
-            ["loadAtInit"] = brokenAtInit && f.EntryName == "libbroken.so",
-            ["entry"] = f.Entry.EntryName == f.EntryName ? null : f.Entry.EntryName,
-        }).ToArray());
-        var manifest = Path.Combine(folder, "manifest.json");
-        File.WriteAllText(manifest, new JsonObject
-        {
-            ["archive"] = new JsonObject { ["fileName"] = "archive.zip", ["sha256"] = archive.Sha256, ["length"] = archive.Length },
-            ["files"] = files,
-        }.ToJsonString());
-        var env = new Dictionary<string, string?>
-        {
-            ["LD_PRELOAD"] = s_shim.Value,
-            ["LAMBDA_TASK_ROOT"] = taskRoot,
-            ["SNAPLOADER_ARCHIVE_DIR"] = folder,
-            ["SNAPLOADER_TARGET_DIR"] = Path.Combine(folder, "links"),
-        };
-        return (manifest, env, taskRoot);
-    }
-
-    private static ProcessResult RunProbe(string manifest, Dictionary<string, string?> env) =>
-        ProcessRunner.Run("dotnet", [s_probe.Value, manifest], Path.GetDirectoryName(manifest)!, env);
-
-    internal static JsonNode LastJson(string output) =>
-        JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
-
-    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
-
-    private static string BuildProbe()
-    {
-        var project = Path.Combine(TestPaths.RepositoryRoot, "tests", "SnapLoader.Runtime.Tests", "StartProbe", "StartProbe.csproj");
-        var output = Path.Combine(AppContext.BaseDirectory, "start-probe");
-        ProcessRunner.Run("dotnet", ["build", project, "-o", output, "-nologo", "-v:q"], TestPaths.RepositoryRoot).EnsureSuccess("dotnet build StartProbe");
-        return Path.Combine(output, "StartProbe.dll");
-    }
-
-    private static string BuildShim()
-    {
-        var output = Path.Combine(AppContext.BaseDirectory, "start-shim");
-        ProcessRunner.Run("bash", [Path.Combine(TestPaths.RepositoryRoot, "native", "build.sh"), "linux-x64", output], TestPaths.RepositoryRoot,
-            new Dictionary<string, string?> { ["SNAPLOADER_NATIVE_BUILD_DIR"] = Path.Combine(AppContext.BaseDirectory, "start-shim-build") })
-            .EnsureSuccess("native/build.sh linux-x64");
-        return Path.Combine(output, "libsnaploader_preload.so");
-    }
+    private static string ExpectedHash(string relativePath) => TestArchives.Sha256OfFile(relativePath.EndsWith(".onnx", StringComparison.Ordinal)
+        ? TestPaths.ResNet18Model
+        : TestPaths.OnnxRuntimeLibrary());
 }

@@ -11,8 +11,6 @@ namespace SnapLoader.Runtime.Tests;
 [TestClass]
 public sealed class TargetDirectoryFaultTests
 {
-    private const int NotPermitted = 77;
-
     // $1 the mount point, $2 "read-only" or "full", then the command. Prints the links left once the command is done.
     private const string Script = """
         dir=$1; fault=$2; shift 2
@@ -36,25 +34,14 @@ public sealed class TargetDirectoryFaultTests
     [DataRow("full", "errno 28")]
     public void AnUnwritableFolderOfLinksFailsWithNothingRegisteredAndNoLinkLeft(string fault, string errno)
     {
-        var (manifest, env, _) = StartTests.Prepare(corruptHash: false);
+        var (manifest, env, _) = StartProbe.PrepareOnnx();
         var mount = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(manifest)!, "tmp")).FullName;
         env["SNAPLOADER_TARGET_DIR"] = Path.Combine(mount, "snaploader");
-        // Root mounts in a new mount namespace; anyone else needs a user namespace in which they are root.
-        string[] unshare = Environment.UserName == "root" ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount"];
-        if (ProcessRunner.Run("unshare", [.. unshare, "true"], mount).ExitCode != 0)
-        {
-            Assert.Inconclusive("unshare is not permitted here, so no tmpfs can be mounted for the test.");
-        }
 
-        var result = ProcessRunner.Run("unshare", [.. unshare, "sh", "-c", Script, "sh", mount, fault, "dotnet", StartTests.ProbePath, manifest],
-            Path.GetDirectoryName(manifest)!, env, TimeSpan.FromMinutes(2));
+        var result = StartProbe.RunWithOwnMounts(Script, [mount, fault], StartProbe.Command(manifest), Path.GetDirectoryName(manifest)!, env);
 
-        if (result.ExitCode == NotPermitted)
-        {
-            Assert.Inconclusive($"Mounting a tmpfs is not permitted here:\n{result.Output}");
-        }
         Assert.AreEqual(3, result.ExitCode, result.Output);
-        var findings = StartTests.LastJson(result.Output);
+        var findings = ProbeProjects.LastJson(result.Output);
         var message = findings["errorMessage"]!.GetValue<string>();
         Assert.AreEqual(RuntimeErrorCodes.TargetDirectoryUnusable, findings["errorCode"]!.GetValue<string>(), message);
         StringAssert.Contains(message, env["SNAPLOADER_TARGET_DIR"]!);

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Compression;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 
@@ -44,11 +44,7 @@ internal static class TestArchives
         return result;
     }
 
-    public static string Sha256OfFile(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
-    }
+    public static string Sha256OfFile(string path) => Sha256Hex.OfFile(path);
 
     /// <summary>Writes <paramref name="length"/> bytes that compress about 2:1 (values 0-15), the same for the same seed.</summary>
     public static void WriteCompressible(string path, long length, int seed)
@@ -73,6 +69,38 @@ internal static class TestArchives
         ProcessRunner.Run("python3", new[] { "-c", script }.Concat(arguments), workingDirectory).EnsureSuccess("python3");
     }
 
+    /// <summary>
+    /// Writes <paramref name="archive"/> with Python's zipfile (deflate) through a stream it cannot seek, which makes it
+    /// put each entry's sizes in a data descriptor after the data and zeros in the local header.
+    /// <paramref name="writes"/> are Python statements on <c>z</c>, the ZipFile; <c>sys.argv[2]</c> on are
+    /// <paramref name="arguments"/>.
+    /// </summary>
+    public static void PythonStreamedZip(string archive, string writes, string workingDirectory, params string[] arguments)
+    {
+        var indented = string.Join("\n", writes.Split('\n').Select(line => "        " + line));
+        Python($"""
+            import sys, zipfile
+            class Unseekable:
+                def __init__(self, f): self.f = f
+                def write(self, b): return self.f.write(b)
+                def flush(self): self.f.flush()
+            with open(sys.argv[1], 'wb') as raw:
+                with zipfile.ZipFile(Unseekable(raw), 'w', zipfile.ZIP_DEFLATED) as z:
+            {indented}
+            """, workingDirectory, [archive, .. arguments]);
+    }
+
+    /// <summary>
+    /// Writes a ZIP with System.IO.Compression's writer: one entry of <paramref name="length"/> zero bytes, at
+    /// <paramref name="level"/> or the writer's default.
+    /// </summary>
+    public static void DotNetZipOfZeros(string archive, string entryName, int length, CompressionLevel? level = null)
+    {
+        using var zip = ZipFile.Open(archive, ZipArchiveMode.Create);
+        using var entry = (level is { } given ? zip.CreateEntry(entryName, given) : zip.CreateEntry(entryName)).Open();
+        entry.Write(new byte[length]);
+    }
+
     public static void DisposeAll(IReadOnlyList<LoadedFile> files)
     {
         foreach (var file in files)
@@ -80,30 +108,4 @@ internal static class TestArchives
             file.Dispose();
         }
     }
-}
-
-/// <summary>Wraps a source to fail or cancel partway through a load.</summary>
-internal sealed class InterceptingSource(IArchiveSource inner, Func<long, long, Task>? onOpenRange = null) : IArchiveSource
-{
-    private int _opens;
-
-    public int RangeOpens => Volatile.Read(ref _opens);
-
-    public string Description => inner.Description;
-
-    public ValueTask<long> GetLengthAsync(CancellationToken cancellationToken) => inner.GetLengthAsync(cancellationToken);
-
-    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) => inner.ReadAsync(offset, destination, cancellationToken);
-
-    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _opens);
-        if (onOpenRange is not null)
-        {
-            await onOpenRange(offset, length);
-        }
-        return await inner.OpenRangeAsync(offset, length, cancellationToken);
-    }
-
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

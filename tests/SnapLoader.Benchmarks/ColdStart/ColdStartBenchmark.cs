@@ -33,9 +33,7 @@ internal static class ColdStartBenchmark
         var root = TestPaths.NewTempFolder("coldstart-benchmark");
         try
         {
-            var feed = Path.Combine(root, "feed");
-            LocalFeed.Pack(feed);
-            ColdStartFunction.WriteSharedSettings(root, feed);
+            ColdStartFunction.WriteSharedSettings(root, LocalFeed.Pack(root));
             var snap = ColdStartFunction.Create("with SnapLoader", Path.Combine(root, "snaploader"), withSnapLoader: true);
             var plain = ColdStartFunction.Create("files left in the deployment", Path.Combine(root, "plain"), withSnapLoader: false);
             foreach (var function in new[] { snap, plain })

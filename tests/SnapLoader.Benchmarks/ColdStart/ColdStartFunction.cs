@@ -43,14 +43,14 @@ internal sealed class ColdStartFunction
     /// folder of this run, so SnapLoader.Build is always the one just packed. Everything else comes from the
     /// machine's packages folder, as the end-to-end tests restore.
     /// </summary>
-    public static void WriteSharedSettings(string root, string feed)
+    public static void WriteSharedSettings(string root, LocalFeed feed)
     {
         File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $"""
             <Project>
               <Import Project="{Path.Combine(TestPaths.RepositoryRoot, "samples", "Directory.Build.props")}" />
             </Project>
             """);
-        LocalFeed.WriteConfig(root, feed, Path.Combine(root, "packages"));
+        feed.WriteConfig(root);
     }
 
     /// <summary>Copies the sample's files (not its bin/ or obj/) to <paramref name="folder"/>/OnnxEmbedding.</summary>

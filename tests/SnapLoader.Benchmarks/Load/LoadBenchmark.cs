@@ -31,7 +31,7 @@ internal static class LoadBenchmark
                 return (Payload: p, Archive: archive);
             }).ToList();
 
-            var environments = new Dictionary<SourceKind, Dictionary<string, string>> { [SourceKind.Local] = [] };
+            var environments = new Dictionary<SourceKind, Dictionary<string, string?>> { [SourceKind.Local] = [] };
             if (settings.Sources.Any(s => s.IsS3()))
             {
                 server = await S3rverServer.StartAsync().ConfigureAwait(false);
@@ -117,14 +117,12 @@ internal static class LoadBenchmark
     }
 
     // What the runtime and the readers need to reach s3rver (directly or through the proxy) as if it were S3.
-    private static Dictionary<string, string> S3Environment(S3rverServer server, string endpoint) => new()
+    private static Dictionary<string, string?> S3Environment(S3rverServer server, string endpoint)
     {
-        ["AWS_ENDPOINT_URL_S3"] = endpoint,
-        ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-    };
+        var variables = server.AwsVariables(endpoint);
+        variables["AWS_EC2_METADATA_DISABLED"] = "true";
+        return variables;
+    }
 
     private static async Task UploadAsync(S3rverServer server, IEnumerable<BenchmarkArchive> archives)
     {

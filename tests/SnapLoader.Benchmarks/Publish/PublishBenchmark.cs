@@ -27,14 +27,12 @@ internal static class PublishBenchmark
         var root = TestPaths.NewTempFolder("publish-benchmark");
         try
         {
-            var feed = Path.Combine(root, "feed");
-            var version = LocalFeed.Pack(feed);
-            var packages = Path.Combine(root, "packages");
-            var plain = PublishProject.Create(Path.Combine(root, "plain"), feed, packages, version, withSnapLoader: false);
-            var snap = PublishProject.Create(Path.Combine(root, "snaploader"), feed, packages, version, withSnapLoader: true);
+            var feed = LocalFeed.Pack(root);
+            var plain = PublishProject.Create(Path.Combine(root, "plain"), feed, withSnapLoader: false);
+            var snap = PublishProject.Create(Path.Combine(root, "snaploader"), feed, withSnapLoader: true);
             plain.Restore();
             snap.Restore();
-            progress($"packed SnapLoader.Build {version}, restored both projects");
+            progress($"packed SnapLoader.Build {feed.Version}, restored both projects");
 
             // The first publishes pay for starting and warming MSBuild's nodes; they are not counted.
             var times = new Dictionary<string, List<double>> { ["plain-cold"] = [], ["plain-again"] = [], ["snap-cold"] = [], ["snap-again"] = [] };

@@ -16,17 +16,10 @@ internal sealed class PublishProject(string directory)
 
     public string PublishFolder => Path.Combine(directory, "bin", "Release", "net10.0", Rid, "publish");
 
-    public static PublishProject Create(string directory, string feed, string packagesFolder, string snapLoaderVersion, bool withSnapLoader)
+    public static PublishProject Create(string directory, LocalFeed feed, bool withSnapLoader)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var snapLoader = withSnapLoader
-            ? $"""
-              <PackageReference Include="SnapLoader.Build" Version="{snapLoaderVersion}">
-                <IncludeAssets>runtime; build; native; contentfiles; analyzers; buildtransitive</IncludeAssets>
-                <PrivateAssets>all</PrivateAssets>
-              </PackageReference>
-              """
-            : "";
+        var snapLoader = withSnapLoader ? feed.PackageReference : "";
         File.WriteAllText(Path.Combine(directory, "Function.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -50,7 +43,7 @@ internal sealed class PublishProject(string directory)
                 public Stream Handler(Stream input) => input;
             }
             """);
-        LocalFeed.WriteConfig(directory, feed, packagesFolder);
+        feed.WriteConfig(directory);
         return new PublishProject(directory);
     }
 

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Security.Cryptography;
 using SnapLoader.Build.Tasks.Archive;
 using SnapLoader.Tests;
 using ZstdSharp;
@@ -10,8 +6,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// What the archive tests share: test files, raw reads of entries by their local header, and running
-/// the external readers (unzip, python3). Named *Tests.cs only to sit with the archive tests; it holds
-/// no tests itself.
+/// the external readers (unzip, python3).
 /// </summary>
 internal static class ArchiveTestKit
 {
@@ -69,14 +64,6 @@ internal static class ArchiveTestKit
         return path;
     }
 
-    public static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-    }
-
-    public static string Sha256Of(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
-
     /// <summary>
     /// Opens the data of <paramref name="entry"/> the way the runtime does: parse the local header at
     /// LocalHeaderOffset, skip its name and extra field, and read CompressedSize bytes from there.
@@ -87,17 +74,11 @@ internal static class ArchiveTestKit
         var file = File.OpenRead(archivePath);
         try
         {
-            var header = new byte[30];
-            file.Position = entry.LocalHeaderOffset;
-            file.ReadExactly(header);
-            Assert.AreEqual(0x04034B50u, BinaryPrimitives.ReadUInt32LittleEndian(header), $"local header signature of {entry.EntryName}");
-            Assert.AreEqual(entry.Method, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(8)), $"method of {entry.EntryName}");
-            Assert.AreEqual(entry.Crc32, BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(14)), $"CRC of {entry.EntryName}");
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
-            var dataOffset = entry.LocalHeaderOffset + 30 + nameLength + extraLength;
-            Assert.AreEqual(entry.DataOffset, dataOffset, $"data offset of {entry.EntryName}");
-            file.Position = dataOffset;
+            var header = ZipLocalHeader.Read(file, entry.LocalHeaderOffset);
+            Assert.AreEqual(entry.Method, header.Method, $"method of {entry.EntryName}");
+            Assert.AreEqual(entry.Crc32, header.Crc32, $"CRC of {entry.EntryName}");
+            Assert.AreEqual(entry.DataOffset, header.DataOffset, $"data offset of {entry.EntryName}");
+            file.Position = header.DataOffset;
             return new WindowStream(file, entry.CompressedSize, leaveOpen: false);
         }
         catch
@@ -123,38 +104,12 @@ internal static class ArchiveTestKit
     /// <summary>Runs a tool; marks the test inconclusive only when the tool is not installed.</summary>
     public static (int ExitCode, string Output, string Error) Run(string tool, params string[] arguments)
     {
-        var start = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["PYTHONIOENCODING"] = "utf-8";
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (Win32Exception)
+        if (TestPaths.FindOnPath(tool) is null)
         {
             Assert.Inconclusive($"{tool} is not installed.");
-            throw;
         }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{tool} did not finish in 2 minutes.");
-            }
-            return (process.ExitCode, output.Result, error.Result);
-        }
+        var result = ProcessRunner.Run(tool, arguments, Path.GetTempPath(), new Dictionary<string, string?> { ["PYTHONIOENCODING"] = "utf-8" }, TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using SnapLoader.Build.Tasks.Elf;
 using SnapLoader.Tests;
@@ -7,7 +6,7 @@ namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>
 /// Helpers of the ELF and load order tests: small libraries built with gcc, readelf's view of a file, and a guard
-/// against hangs. Named *Tests.cs to sit with the test files it serves.
+/// against hangs.
 /// </summary>
 internal static class ElfTestTools
 {
@@ -49,17 +48,10 @@ internal static class ElfTestTools
         var other => throw new AssertInconclusiveException($"No e_machine known for a {other} host."),
     };
 
-    /// <summary>The full path of a program on PATH, or null.</summary>
-    public static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program))
-            .FirstOrDefault(File.Exists);
-
     /// <summary>Ends the test as inconclusive when gcc is not installed.</summary>
     public static void RequireGcc()
     {
-        if (FindOnPath("gcc") is null)
+        if (TestPaths.FindOnPath("gcc") is null)
         {
             Assert.Inconclusive("gcc is not installed: the tests that build their own libraries cannot run.");
         }
@@ -74,8 +66,8 @@ internal static class ElfTestTools
     {
         var sourceFile = fileName + ".c";
         File.WriteAllText(Path.Combine(folder, sourceFile), source);
-        var result = Run("gcc", folder, ["-shared", "-fPIC", "-nostdlib", "-Wl,--no-as-needed", "-o", fileName, sourceFile, .. arguments]);
-        return result.ExitCode == 0 ? null : $"gcc {string.Join(' ', arguments)} for {fileName} failed ({result.ExitCode}): {result.Error}";
+        var result = ProcessRunner.Run("gcc", ["-shared", "-fPIC", "-nostdlib", "-Wl,--no-as-needed", "-o", fileName, sourceFile, .. arguments], folder);
+        return result.ExitCode == 0 ? null : $"gcc {string.Join(' ', arguments)} for {fileName} failed ({result.ExitCode}): {result.StandardError}";
     }
 
     /// <summary><see cref="TryBuildLibrary"/>, failing the test when gcc fails.</summary>
@@ -88,43 +80,22 @@ internal static class ElfTestTools
         return Path.Combine(folder, fileName);
     }
 
-    /// <summary>Runs a program with arguments passed as they are (no shell, so '$ORIGIN' stays literal).</summary>
-    public static (int ExitCode, string Output, string Error) Run(string program, string workingDirectory, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output, error.Result);
-    }
-
     /// <summary>
     /// SONAME, NEEDED, RUNPATH and RPATH as <c>readelf -dW</c> prints them, as an <see cref="ElfFacts"/> (machine
     /// and class from <c>readelf -hW</c>'s class line only), or an inconclusive test when readelf is missing.
     /// </summary>
     public static ElfFacts Readelf(string path)
     {
-        if (FindOnPath("readelf") is null)
+        if (TestPaths.FindOnPath("readelf") is null)
         {
             Assert.Inconclusive("readelf (binutils) is not installed: nothing to compare with.");
         }
-        var dynamic = Run("readelf", Path.GetTempPath(), ["-dW", path]);
-        var header = Run("readelf", Path.GetTempPath(), ["-hW", path]);
-        Assert.AreEqual(0, dynamic.ExitCode, dynamic.Error);
+        var dynamic = ProcessRunner.Run("readelf", ["-dW", path], Path.GetTempPath());
+        var header = ProcessRunner.Run("readelf", ["-hW", path], Path.GetTempPath());
+        Assert.AreEqual(0, dynamic.ExitCode, dynamic.StandardError);
         string? soname = null;
         List<string> needed = [], runpath = [], rpath = [];
-        foreach (var line in dynamic.Output.Split('\n'))
+        foreach (var line in dynamic.StandardOutput.Split('\n'))
         {
             var open = line.IndexOf('[');
             var close = line.LastIndexOf(']');
@@ -150,7 +121,7 @@ internal static class ElfTestTools
                 rpath.AddRange(value.Split(':', StringSplitOptions.RemoveEmptyEntries));
             }
         }
-        var is64Bit = header.Output.Split('\n').Any(line => line.TrimStart().StartsWith("Class:", StringComparison.Ordinal) && line.Contains("ELF64", StringComparison.Ordinal));
+        var is64Bit = header.StandardOutput.Split('\n').Any(line => line.TrimStart().StartsWith("Class:", StringComparison.Ordinal) && line.Contains("ELF64", StringComparison.Ordinal));
         return new ElfFacts(path, 0, is64Bit, soname, needed, runpath, rpath);
     }
 

@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
-using Amazon.S3;
 
 namespace SnapLoader.Build.Tasks.Tests;
 
 /// <summary>Stand-in archives for upload tests: random bytes, so no two share a hash, and their hashes.</summary>
-internal static class TestArchives
+internal static class RandomArchive
 {
     /// <summary>Writes <paramref name="length"/> random bytes to a new file in <paramref name="folder"/>.</summary>
     public static (string Path, string Sha256) Write(string folder, string name, int length)
@@ -13,12 +12,5 @@ internal static class TestArchives
         var bytes = RandomNumberGenerator.GetBytes(length);
         File.WriteAllBytes(path, bytes);
         return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-    }
-
-    /// <summary>The SHA-256 of the object's bytes as the server returns them, lowercase hex.</summary>
-    public static async Task<string> DownloadSha256Async(IAmazonS3 client, string bucket, string key, CancellationToken cancellationToken)
-    {
-        using var response = await client.GetObjectAsync(bucket, key, cancellationToken);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, cancellationToken));
     }
 }
