@@ -43,9 +43,9 @@ public sealed class ArchiveLoaderTests
                 Assert.IsTrue(loaded[i].File.IsSealed);
                 Assert.AreEqual(files[i].Sha256, loaded[i].Sha256);
                 // Read back independently of the loader, through the path other code would open.
-                Assert.AreEqual(files[i].Sha256, TestArchives.Sha256OfFile(loaded[i].File.ProcPath), files[i].RelativePath);
+                Assert.AreEqual(files[i].Sha256, Sha256Hex.OfFile(loaded[i].File.ProcPath), files[i].RelativePath);
             }
-            Assert.AreEqual(TestArchives.Sha256OfFile(TestPaths.ResNet18Model), TestArchives.Sha256OfFile(loaded[1].File.ProcPath));
+            Assert.AreEqual(Sha256Hex.OfFile(TestPaths.ResNet18Model), Sha256Hex.OfFile(loaded[1].File.ProcPath));
 
             // The library loads from its memory file and its entry point answers.
             var handle = NativeLibrary.Load(loaded[0].File.ProcPath);
@@ -102,7 +102,7 @@ public sealed class ArchiveLoaderTests
             {
                 Assert.IsNull(file.Sha256);
                 Assert.AreEqual(8, file.Entry.Method);
-                Assert.AreEqual(TestArchives.Sha256OfFile(Path.Combine(tree, file.RelativePath)), TestArchives.Sha256OfFile(file.File.ProcPath));
+                Assert.AreEqual(Sha256Hex.OfFile(Path.Combine(tree, file.RelativePath)), Sha256Hex.OfFile(file.File.ProcPath));
             }
         }
         finally
@@ -125,7 +125,7 @@ public sealed class ArchiveLoaderTests
         try
         {
             Assert.AreEqual(2, loaded.Count);
-            Assert.AreEqual(TestArchives.Sha256OfFile(TestPaths.OnnxRuntimeLibrary()), TestArchives.Sha256OfFile(loaded[0].File.ProcPath));
+            Assert.AreEqual(Sha256Hex.OfFile(TestPaths.OnnxRuntimeLibrary()), Sha256Hex.OfFile(loaded[0].File.ProcPath));
             Assert.AreEqual(0, loaded[1].File.Length);
             Assert.IsTrue(loaded[1].File.IsSealed);
         }
@@ -255,7 +255,7 @@ public sealed class ArchiveLoaderTests
         {
             TestContext.WriteLine($"{compression}: {allocated:N0} bytes allocated to load {size:N0} bytes (bound {bound:N0})");
             Assert.IsTrue(allocated < bound, $"{allocated:N0} bytes allocated, bound {bound:N0}");
-            Assert.AreEqual(files[0].Sha256, TestArchives.Sha256OfFile(loaded[0].File.ProcPath));
+            Assert.AreEqual(files[0].Sha256, Sha256Hex.OfFile(loaded[0].File.ProcPath));
         }
         finally
         {
@@ -276,7 +276,7 @@ public sealed class ArchiveLoaderTests
         var loaded = await ArchiveLoader.LoadAsync(source, files, null, options, TestContext.CancellationToken);
         try
         {
-            CollectionAssert.AreEqual(files.Select(f => f.Sha256).ToArray(), loaded.Select(f => TestArchives.Sha256OfFile(f.File.ProcPath)).ToArray());
+            CollectionAssert.AreEqual(files.Select(f => f.Sha256).ToArray(), loaded.Select(f => Sha256Hex.OfFile(f.File.ProcPath)).ToArray());
         }
         finally
         {

@@ -68,8 +68,7 @@ public sealed class ByHandTests
     [TestMethod]
     public async Task LoadLibrariesFromS3InOneCall()
     {
-        await using var server = await S3rverServer.StartAsync();
-        await server.CreateBucketAsync("user-libs");
+        await using var server = await S3rverServer.StartAsync("user-libs");
         var folder = TestPaths.NewTempFolder("api");
         var content = Directory.CreateDirectory(Path.Combine(folder, "content")).FullName;
         File.WriteAllText(Path.Combine(content, "vocab.txt"), "hello");
@@ -77,13 +76,7 @@ public sealed class ByHandTests
         ProcessRunner.Run("zip", ["-q", zip, "vocab.txt"], content).EnsureSuccess("zip");
         await server.PutObjectAsync("user-libs", "libs/user.zip", File.ReadAllBytes(zip));
         var links = Path.Combine(folder, "links");
-        using var env = new EnvironmentScope(new()
-        {
-            ["AWS_ENDPOINT_URL_S3"] = server.ServiceUrl,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_ACCESS_KEY_ID"] = server.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = server.SecretKey,
-        });
+        using var env = new EnvironmentScope(server.AwsVariables(server.ServiceUrl));
 
         await SnapLoaderRuntime.LoadLibrariesFromS3Async("user-libs", "libs/user.zip", new ArchiveLoadOptions { BasePath = "/srv/app", TargetDirectory = links });
 

@@ -54,7 +54,7 @@ public sealed class IdenticalFilesTests
             foreach (var file in loaded)
             {
                 Assert.IsTrue(file.File.IsSealed);
-                Assert.AreEqual(file.Moved!.Sha256, TestArchives.Sha256OfFile(file.File.ProcPath), file.RelativePath);
+                Assert.AreEqual(file.Moved!.Sha256, Sha256Hex.OfFile(file.File.ProcPath), file.RelativePath);
             }
         }
         finally

@@ -296,7 +296,7 @@ public sealed class LambdaLogTests
         var manifest = Path.Combine(folder, "manifest.json");
         File.WriteAllText(manifest, new JsonObject
         {
-            ["archive"] = new JsonObject { ["fileName"] = Path.GetFileName(archive), ["sha256"] = TestArchives.Sha256OfFile(archive), ["length"] = new FileInfo(archive).Length },
+            ["archive"] = new JsonObject { ["fileName"] = Path.GetFileName(archive), ["sha256"] = Sha256Hex.OfFile(archive), ["length"] = new FileInfo(archive).Length },
             ["missingFileName"] = MissingFileName,
             ["files"] = new JsonArray(files.Select(f => (JsonNode)new JsonObject
             {

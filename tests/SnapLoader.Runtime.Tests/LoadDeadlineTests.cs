@@ -47,7 +47,7 @@ public sealed class LoadDeadlineTests
         Environment.SetEnvironmentVariable("SNAPLOADER_LOAD_TIMEOUT", "1");
         var (archive, files) = s_fixture.Archives[ZstdKey];
         var manifest = new SnapLoaderManifest(
-            new ArchiveLocation("zstd.zip", TestArchives.Sha256OfFile(archive), new FileInfo(archive).Length, Bucket, ZstdKey), "linux-x64", files);
+            new ArchiveLocation("zstd.zip", Sha256Hex.OfFile(archive), new FileInfo(archive).Length, Bucket, ZstdKey), "linux-x64", files);
         var before = TestArchives.OpenMemfds();
         var clock = Stopwatch.StartNew();
 

@@ -55,8 +55,8 @@ public sealed class S3ArchiveSourceTests
             foreach (var file in loaded)
             {
                 Assert.IsTrue(file.File.IsSealed);
-                Assert.AreEqual(file.Moved!.Sha256, TestArchives.Sha256OfFile(file.File.ProcPath), file.RelativePath);
-                Assert.AreEqual(TestArchives.Sha256OfFile(Path.Combine(TestPaths.LibTorchNativeFolder, Path.GetFileName(file.RelativePath))), file.Sha256);
+                Assert.AreEqual(file.Moved!.Sha256, Sha256Hex.OfFile(file.File.ProcPath), file.RelativePath);
+                Assert.AreEqual(Sha256Hex.OfFile(Path.Combine(TestPaths.LibTorchNativeFolder, Path.GetFileName(file.RelativePath))), file.Sha256);
             }
             Assert.AreEqual(before.Count + 3, TestArchives.OpenMemfds().Count);
         }

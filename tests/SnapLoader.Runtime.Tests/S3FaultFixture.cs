@@ -97,7 +97,7 @@ internal sealed class S3FaultFixture : IAsyncDisposable
                 Assert.IsTrue(file.File.IsSealed, file.RelativePath);
                 Assert.AreEqual(file.Moved!.Sha256, file.Sha256, file.RelativePath);
                 var original = Path.Combine(TestPaths.LibTorchNativeFolder, Path.GetFileName(file.RelativePath));
-                Assert.AreEqual(TestArchives.Sha256OfFile(original), TestArchives.Sha256OfFile(file.File.ProcPath), $"{file.RelativePath}: the memory file's bytes");
+                Assert.AreEqual(Sha256Hex.OfFile(original), Sha256Hex.OfFile(file.File.ProcPath), $"{file.RelativePath}: the memory file's bytes");
             }
         }
         finally

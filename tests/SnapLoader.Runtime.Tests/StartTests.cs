@@ -134,7 +134,7 @@ public sealed class StartTests
         var findings = ProbeProjects.LastJson(result.Output);
         var hashes = findings["hashes"]!.AsObject();
         Assert.AreEqual(3, hashes.Count);
-        Assert.AreEqual(TestArchives.Sha256OfFile(TestPaths.ResNet18Model), hashes[StartProbe.CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
+        Assert.AreEqual(Sha256Hex.OfFile(TestPaths.ResNet18Model), hashes[StartProbe.CopyPath]!.GetValue<string>(), "the copy reads the model's bytes at its own original path");
         Assert.IsFalse(File.Exists(Path.Combine(taskRoot, StartProbe.CopyPath)), "the copy must not exist on disk");
         var fds = findings["fds"]!.AsObject();
         Assert.AreEqual(fds["models/ResNet18.onnx"]!.GetValue<int>(), fds[StartProbe.CopyPath]!.GetValue<int>(), "both paths are one memory file");
@@ -177,7 +177,7 @@ public sealed class StartTests
         Assert.AreEqual(0, findings["stillRegistered"]!.GetValue<int>(), "no original path answers any more");
     }
 
-    private static string ExpectedHash(string relativePath) => TestArchives.Sha256OfFile(relativePath.EndsWith(".onnx", StringComparison.Ordinal)
+    private static string ExpectedHash(string relativePath) => Sha256Hex.OfFile(relativePath.EndsWith(".onnx", StringComparison.Ordinal)
         ? TestPaths.ResNet18Model
         : TestPaths.OnnxRuntimeLibrary());
 }

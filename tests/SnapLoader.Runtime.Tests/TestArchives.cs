@@ -44,8 +44,6 @@ internal static class TestArchives
         return result;
     }
 
-    public static string Sha256OfFile(string path) => Sha256Hex.OfFile(path);
-
     /// <summary>Writes <paramref name="length"/> bytes that compress about 2:1 (values 0-15), the same for the same seed.</summary>
     public static void WriteCompressible(string path, long length, int seed)
     {

@@ -41,8 +41,8 @@ public sealed class ZstdDecoderTests
         try
         {
             StringAssert.StartsWith(statistics.ZstdDecoder, expected);
-            Assert.AreEqual(TestArchives.Sha256OfFile(large), TestArchives.Sha256OfFile(loaded[0].File.ProcPath));
-            Assert.AreEqual(TestArchives.Sha256OfFile(small), TestArchives.Sha256OfFile(loaded[1].File.ProcPath));
+            Assert.AreEqual(Sha256Hex.OfFile(large), Sha256Hex.OfFile(loaded[0].File.ProcPath));
+            Assert.AreEqual(Sha256Hex.OfFile(small), Sha256Hex.OfFile(loaded[1].File.ProcPath));
         }
         finally
         {

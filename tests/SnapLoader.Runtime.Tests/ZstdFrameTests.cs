@@ -35,7 +35,7 @@ public sealed class ZstdFrameTests
         var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, statistics, CancellationToken.None);
         try
         {
-            Assert.AreEqual(files[0].Sha256, TestArchives.Sha256OfFile(loaded[0].File.ProcPath));
+            Assert.AreEqual(files[0].Sha256, Sha256Hex.OfFile(loaded[0].File.ProcPath));
             Assert.AreEqual(3, source.RangeOpens, "one ranged read per frame");
             Assert.AreEqual(Size, statistics.DecodeBytes);
             Assert.AreEqual(Size, statistics.VerifyBytes);
