@@ -6,8 +6,8 @@ namespace SnapLoader.Runtime;
 // get_file_descriptors.
 public static partial class SnapLoaderRuntime
 {
-    private static readonly ConcurrentDictionary<string, MemoryFile> s_manualFiles = new(StringComparer.Ordinal);
-    private static readonly HashSet<string> s_registeredManualPaths = new(StringComparer.Ordinal); // guarded by s_gate
+    private static readonly ConcurrentDictionary<string, MemoryFile> s_filesByHand = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> s_registeredPathsByHand = new(StringComparer.Ordinal); // guarded by s_gate
 
     /// <summary>The Python tool's <c>create_memory_file</c>: a sealed memory file with <paramref name="content"/>, kept by name.</summary>
     /// <example><code>var file = SnapLoaderRuntime.CreateMemoryFile("models/labels.txt", File.ReadAllBytes("labels.txt"));</code></example>
@@ -17,9 +17,9 @@ public static partial class SnapLoaderRuntime
     /// <exception cref="SnapLoaderException">The memory file could not be made or sealed (<see cref="RuntimeErrorCodes.MemfdCreateFailed"/>, <see cref="RuntimeErrorCodes.SealFailed"/>).</exception>
     public static MemoryFile CreateMemoryFile(string name, ReadOnlySpan<byte> content)
     {
-        CheckManualName(name);
+        CheckNameByHand(name);
         var file = MemoryFile.FromBytes(name, content);
-        AddManualFile(name, file);
+        AddFileByHand(name, file);
         return file;
     }
 
@@ -35,7 +35,7 @@ public static partial class SnapLoaderRuntime
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<MemoryFile> CreateMemoryFileAsync(string name, Stream content, long length, CancellationToken cancellationToken = default)
     {
-        CheckManualName(name);
+        CheckNameByHand(name);
         var file = MemoryFile.Create(name, length);
         try
         {
@@ -69,7 +69,7 @@ public static partial class SnapLoaderRuntime
             file.Dispose();
             throw;
         }
-        AddManualFile(name, file);
+        AddFileByHand(name, file);
         return file;
     }
 
@@ -87,19 +87,19 @@ public static partial class SnapLoaderRuntime
         {
             throw new ArgumentException($"The target directory '{targetDirectory}' must be an absolute path.", nameof(targetDirectory));
         }
-        var files = s_manualFiles.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)).ToList();
+        var files = s_filesByHand.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)).ToList();
         SymlinkFarm.Create(targetDirectory, files);
         if (PreloadShim.IsPreloaded)
         {
             lock (s_gate)
             {
-                RegisterManualFiles(files);
+                RegisterFilesByHand(files);
             }
         }
     }
 
-    /// <summary>Registers the manual files' original paths: all of this call's new ones, or none. Called under <c>s_gate</c>.</summary>
-    private static void RegisterManualFiles(IReadOnlyList<(string RelativePath, MemoryFile File)> files)
+    /// <summary>Registers the original paths of the memory files made by hand: all of this call's new ones, or none. Called under <c>s_gate</c>.</summary>
+    private static void RegisterFilesByHand(IReadOnlyList<(string RelativePath, MemoryFile File)> files)
     {
         var registered = new List<string>();
         try
@@ -109,7 +109,7 @@ public static partial class SnapLoaderRuntime
                 var path = Path.Combine(BasePath, relativePath);
                 PreloadShim.Register(path, file);
                 // A path an earlier call registered answers 0 again; it is not this call's to take back.
-                if (s_registeredManualPaths.Add(path))
+                if (s_registeredPathsByHand.Add(path))
                 {
                     registered.Add(path);
                 }
@@ -117,7 +117,7 @@ public static partial class SnapLoaderRuntime
         }
         catch
         {
-            s_registeredManualPaths.ExceptWith(registered);
+            s_registeredPathsByHand.ExceptWith(registered);
             PreloadShim.UnregisterAll(registered);
             throw;
         }
@@ -135,7 +135,7 @@ public static partial class SnapLoaderRuntime
             {
                 descriptors[file.RelativePath] = memory.Fd;
             }
-            foreach (var (name, file) in s_manualFiles)
+            foreach (var (name, file) in s_filesByHand)
             {
                 descriptors[name] = file.Fd;
             }
@@ -144,7 +144,7 @@ public static partial class SnapLoaderRuntime
     }
 
     // The name becomes a link under the target folder and a path under the base path: it must stay inside both.
-    private static void CheckManualName(string name)
+    private static void CheckNameByHand(string name)
     {
         if (EntryNameRules.Problem(name) is { } problem)
         {
@@ -152,9 +152,9 @@ public static partial class SnapLoaderRuntime
         }
     }
 
-    private static void AddManualFile(string name, MemoryFile file)
+    private static void AddFileByHand(string name, MemoryFile file)
     {
-        if (!s_manualFiles.TryAdd(name, file))
+        if (!s_filesByHand.TryAdd(name, file))
         {
             file.Dispose();
             throw new ArgumentException($"A memory file named '{name}' already exists.", nameof(name));
