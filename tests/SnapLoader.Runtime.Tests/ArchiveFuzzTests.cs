@@ -33,7 +33,7 @@ public sealed class ArchiveFuzzTests
     private const int DefaultIterations = 2000;
 
     // Small ranges so that even these small entries take several ranges, in parallel.
-    private static readonly LoaderOptions s_options = new() { RangeSize = 16 << 10, Parallelism = 4, EntryParallelism = 4, AllowAnyRangeSize = true };
+    private static readonly LoaderSettings s_options = new() { RangeSize = 16 << 10, Parallelism = 4, EntryParallelism = 4, AllowAnyRangeSize = true };
 
     public TestContext TestContext { get; set; } = null!;
 

@@ -9,7 +9,7 @@ namespace SnapLoader.Runtime.Tests;
 [DoNotParallelize] // Counts this process's memory files and allocated bytes.
 public sealed class ArchiveLoaderTests
 {
-    private static readonly LoaderOptions s_smallRanges = new() { RangeSize = 1 << 20, Parallelism = 4, AllowAnyRangeSize = true };
+    private static readonly LoaderSettings s_smallRanges = new() { RangeSize = 1 << 20, Parallelism = 4, AllowAnyRangeSize = true };
     private string _folder = "";
 
     public TestContext TestContext { get; set; } = null!;
@@ -32,7 +32,7 @@ public sealed class ArchiveLoaderTests
         var before = TestArchives.OpenMemfds().Count;
 
         await using var source = LocalFileArchiveSource.Open(archive);
-        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderSettings.Default, CancellationToken.None);
         try
         {
             Assert.AreEqual(2, loaded.Count);
@@ -242,7 +242,7 @@ public sealed class ArchiveLoaderTests
         var big = Path.Combine(_folder, "big.bin");
         TestArchives.WriteCompressible(big, size, seed: 3);
         var (archive, files) = TestArchives.Pack(_folder, compression, ("data/big.bin", big, MovedFileKind.Data));
-        var options = new LoaderOptions { RangeSize = LoaderOptions.MinimumRangeSize, Parallelism = 4 };
+        var options = new LoaderSettings { RangeSize = LoaderSettings.MinimumRangeSize, Parallelism = 4 };
         // The prefetched ranges (one pooled buffer per fetch slot), a chunk per worker, and the directory: far below the file.
         var bound = (long)options.Parallelism * options.RangeSize + (16L << 20);
         Assert.IsTrue(size > 5 * bound);
@@ -270,7 +270,7 @@ public sealed class ArchiveLoaderTests
         var (archive, files) = TestArchives.Pack(_folder, ArchiveCompression.Deflate,
             ("libonnxruntime.so", TestPaths.OnnxRuntimeLibrary(), MovedFileKind.NativeLibrary),
             ("models/resnet18.onnx", TestPaths.ResNet18Model, MovedFileKind.Data));
-        var options = new LoaderOptions { RangeSize = 256 << 10, Parallelism = 1, EntryParallelism = 2, AllowAnyRangeSize = true };
+        var options = new LoaderSettings { RangeSize = 256 << 10, Parallelism = 1, EntryParallelism = 2, AllowAnyRangeSize = true };
 
         await using var source = LocalFileArchiveSource.Open(archive);
         var loaded = await ArchiveLoader.LoadAsync(source, files, null, options, TestContext.CancellationToken);
@@ -298,7 +298,7 @@ public sealed class ArchiveLoaderTests
             inputs.Add(($"data/part{i}.bin", path, MovedFileKind.Data));
         }
         var (archive, files) = TestArchives.Pack(_folder, ArchiveCompression.Zstd, inputs.ToArray());
-        var options = new LoaderOptions { RangeSize = 32 << 10, Parallelism = 2, EntryParallelism = 4, AllowAnyRangeSize = true };
+        var options = new LoaderSettings { RangeSize = 32 << 10, Parallelism = 2, EntryParallelism = 4, AllowAnyRangeSize = true };
 
         for (var round = 0; round < 5; round++)
         {
@@ -313,10 +313,10 @@ public sealed class ArchiveLoaderTests
     [TestMethod]
     public void OptionsOutsideTheirRangeAreRefused()
     {
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderOptions { RangeSize = 4 << 20 }.Validate());
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderOptions { RangeSize = 65 << 20 }.Validate());
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderOptions { Parallelism = 0 }.Validate());
-        Assert.IsTrue(LoaderOptions.Default.Parallelism >= 4);
-        Assert.AreEqual(16 << 20, LoaderOptions.Default.RangeSize);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderSettings { RangeSize = 4 << 20 }.Validate());
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderSettings { RangeSize = 65 << 20 }.Validate());
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoaderSettings { Parallelism = 0 }.Validate());
+        Assert.IsTrue(LoaderSettings.Default.Parallelism >= 4);
+        Assert.AreEqual(16 << 20, LoaderSettings.Default.RangeSize);
     }
 }

@@ -12,7 +12,7 @@ namespace SnapLoader.Runtime.Tests;
 [DoNotParallelize] // Counts this process's memory files.
 public sealed class BadArchiveTests
 {
-    private static readonly LoaderOptions s_smallRanges = new() { RangeSize = 4 << 10, Parallelism = 4, AllowAnyRangeSize = true };
+    private static readonly LoaderSettings s_smallRanges = new() { RangeSize = 4 << 10, Parallelism = 4, AllowAnyRangeSize = true };
     private string _folder = "";
 
     [TestInitialize]

@@ -15,7 +15,7 @@ public sealed class IdenticalFilesTests
     private const string Avx = "runtimes/linux-x64/native/avx/libonnxruntime.so";
     private const string Avx2 = "runtimes/linux-x64/native/avx2/libonnxruntime.so";
     private const string Model = "models/resnet18.onnx";
-    private static readonly LoaderOptions s_smallRanges = new() { RangeSize = 1 << 20, Parallelism = 4, AllowAnyRangeSize = true };
+    private static readonly LoaderSettings s_smallRanges = new() { RangeSize = 1 << 20, Parallelism = 4, AllowAnyRangeSize = true };
     private string _folder = "";
 
     [TestInitialize]

@@ -45,16 +45,16 @@ public sealed class LoadOrderOfRangesTests
         var largeStart = await directory.GetDataOffsetAsync(source, largeEntry, CancellationToken.None);
         Assert.IsTrue(largeEntry.CompressedSize is > 4 << 20 and < 16 << 20, $"precondition: {largeEntry.CompressedSize:N0} bytes of compressed data");
         // One entry at a time, one range in flight: the order of the opens is the order of the work.
-        var options = new LoaderOptions { Parallelism = 1, EntryParallelism = 1 };
+        var options = new LoaderSettings { Parallelism = 1, EntryParallelism = 1 };
 
         var loaded = await ArchiveLoader.LoadAsync(source, files, null, options, new LoadStatistics(), CancellationToken.None);
         TestArchives.DisposeAll(loaded);
 
-        Assert.AreEqual((largeStart, (long)LoaderOptions.FirstRangeSize), opened[0], "the largest entry first, from a 2 MiB range");
+        Assert.AreEqual((largeStart, (long)LoaderSettings.FirstRangeSize), opened[0], "the largest entry first, from a 2 MiB range");
         // Then the rest of it in one range (ranges are no larger than the largest entry's compressed data).
-        Assert.AreEqual((largeStart + LoaderOptions.FirstRangeSize, largeEntry.CompressedSize - LoaderOptions.FirstRangeSize), opened[1]);
+        Assert.AreEqual((largeStart + LoaderSettings.FirstRangeSize, largeEntry.CompressedSize - LoaderSettings.FirstRangeSize), opened[1]);
         var firstOfSmall = opened.First(o => o.Offset == smallStart);
-        Assert.AreEqual((long)LoaderOptions.FirstRangeSize, firstOfSmall.Length);
+        Assert.AreEqual((long)LoaderSettings.FirstRangeSize, firstOfSmall.Length);
         Assert.IsTrue(opened.IndexOf(firstOfSmall) > 1, "the small entry after the large one");
         Assert.AreEqual(files[0].Sha256, loaded[0].Sha256);
         Assert.AreEqual(files[1].Sha256, loaded[1].Sha256);

@@ -12,7 +12,7 @@ namespace SnapLoader.Runtime.Tests;
 [DoNotParallelize] // Sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE for this process, and counts its memory files.
 public sealed class MemoryBudgetTests
 {
-    private static readonly LoaderOptions s_options = new() { RangeSize = 1 << 20, Parallelism = 4, EntryParallelism = 4, AllowAnyRangeSize = true };
+    private static readonly LoaderSettings s_options = new() { RangeSize = 1 << 20, Parallelism = 4, EntryParallelism = 4, AllowAnyRangeSize = true };
     private string _folder = "";
 
     [TestInitialize]
@@ -109,7 +109,7 @@ public sealed class MemoryBudgetTests
     public void TheBuffersAreSizedToTheLoad()
     {
         static ZipEntryRecord Entry(ushort method, long compressed, long size) => new("f", method, 0, compressed, size, 0, false, 1);
-        var defaults = new LoaderOptions { RangeSize = 16 << 20, Parallelism = 4, EntryParallelism = 4 };
+        var defaults = new LoaderSettings { RangeSize = 16 << 20, Parallelism = 4, EntryParallelism = 4 };
 
         // A 1 MiB zstd library: one slot (its range, or a frame's chunk and input) and its few chunks, not 80 MiB.
         Assert.AreEqual(5L << 20, MemoryBudget.BufferBytes([Entry(ZipFormat.MethodZstd, 900_000, 1 << 20)], defaults));

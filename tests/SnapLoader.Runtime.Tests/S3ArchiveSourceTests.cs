@@ -44,7 +44,7 @@ public sealed class S3ArchiveSourceTests
         var before = TestArchives.OpenMemfds();
         await using var source = new S3ArchiveSource(s_server.CreateClient(), Bucket, "libtorch.zip", ownsClient: true);
         var clock = Stopwatch.StartNew();
-        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderSettings.Default, CancellationToken.None);
         clock.Stop();
         try
         {
@@ -78,7 +78,7 @@ public sealed class S3ArchiveSourceTests
         // dynamic loader finds it only through a real directory: links named like the originals (what the runtime's
         // link farm will do), each pointing to /proc/self/fd/N, opened in load order.
         await using var source = new S3ArchiveSource(s_server.CreateClient(), Bucket, "libtorch.zip", ownsClient: true);
-        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderSettings.Default, CancellationToken.None);
         var farm = TestPaths.NewTempFolder("farm");
         try
         {
@@ -109,7 +109,7 @@ public sealed class S3ArchiveSourceTests
     {
         await using var source = LocalFileArchiveSource.Open(s_libTorchArchive);
         var clock = Stopwatch.StartNew();
-        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderSettings.Default, CancellationToken.None);
         clock.Stop();
         var total = loaded.Sum(f => f.Size);
         TestContext.WriteLine($"local: {total / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F2} s = {total / 1e6 / clock.Elapsed.TotalSeconds:F0} MB/s of files");
@@ -125,7 +125,7 @@ public sealed class S3ArchiveSourceTests
         var before = TestArchives.OpenMemfds();
         await using var source = new S3ArchiveSource(s_server.CreateClient(), Bucket, "libtorch.zip", ownsClient: true);
 
-        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, manifest, null, LoaderOptions.Default, CancellationToken.None));
+        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, manifest, null, LoaderSettings.Default, CancellationToken.None));
         Assert.AreEqual(RuntimeErrorCodes.HashMismatch, error.Code);
         StringAssert.Contains(error.Message, $"s3://{Bucket}/libtorch.zip");
         StringAssert.Contains(error.Message, "'runtimes/linux-x64/native/libtorch_cpu.so'");
@@ -141,7 +141,7 @@ public sealed class S3ArchiveSourceTests
         await s_server.PutObjectAsync(Bucket, "truncated.zip", bytes[..(bytes.Length - 1000)]);
         await using var source = new S3ArchiveSource(s_server.CreateClient(), Bucket, "truncated.zip", ownsClient: true);
 
-        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderOptions.Default, CancellationToken.None));
+        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderSettings.Default, CancellationToken.None));
         Assert.AreEqual(RuntimeErrorCodes.TruncatedArchive, error.Code);
         StringAssert.Contains(error.Message, $"s3://{Bucket}/truncated.zip");
     }
@@ -160,7 +160,7 @@ public sealed class S3ArchiveSourceTests
             }
         });
 
-        await Assert.ThrowsAsync<OperationCanceledException>(() => ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderOptions.Default, cancel.Token));
+        await Assert.ThrowsAsync<OperationCanceledException>(() => ArchiveLoader.LoadAsync(source, s_libTorchFiles, null, LoaderSettings.Default, cancel.Token));
         CollectionAssert.AreEquivalent(before.ToArray(), TestArchives.OpenMemfds().ToArray());
     }
 

@@ -35,7 +35,7 @@ internal sealed class S3FaultFixture : IAsyncDisposable
     public Dictionary<string, (string Archive, MovedFile[] Files)> Archives { get; } = [];
 
     /// <summary>Small ranges, so that each file takes several GETs and a fault can hit one in the middle of the data.</summary>
-    public static LoaderOptions Options { get; } = new() { RangeSize = 256 << 10, AllowAnyRangeSize = true, Parallelism = 4, EntryParallelism = 2 };
+    public static LoaderSettings Options { get; } = new() { RangeSize = 256 << 10, AllowAnyRangeSize = true, Parallelism = 4, EntryParallelism = 2 };
 
     /// <summary>Retries fast enough for tests: four attempts, backoff caps of 20, 40, 80 ms, a stall timeout of 0.5 s.</summary>
     public static S3RetrySettings QuickRetry { get; } = new()

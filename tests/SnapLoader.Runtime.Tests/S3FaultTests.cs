@@ -60,7 +60,7 @@ public sealed class S3FaultTests
     {
         // One range at a time, so that both 503s hit the same range; the jitter pinned to its top makes the waits exact.
         var retry = new S3RetrySettings { BaseDelay = TimeSpan.FromMilliseconds(150), MaxDelay = TimeSpan.FromSeconds(1), StallTimeout = TimeSpan.FromSeconds(1), Jitter = () => 0.999 };
-        var options = new LoaderOptions { RangeSize = Options.RangeSize, AllowAnyRangeSize = true, Parallelism = 1, EntryParallelism = 1 };
+        var options = new LoaderSettings { RangeSize = Options.RangeSize, AllowAnyRangeSize = true, Parallelism = 1, EntryParallelism = 1 };
         Proxy.Inject(new FaultRule { Path = PathOf(StoredKey), MinRangeLength = DataRangeLength, Times = 2, Fault = Fault.SlowDown });
 
         AssertIntactAndClose(await LoadAsync(StoredKey, retry, options));
@@ -210,7 +210,7 @@ public sealed class S3FaultTests
     }
 
     /// <summary>Loads an archive through the proxy with the runtime's own client configuration.</summary>
-    private static async Task<IReadOnlyList<LoadedFile>> LoadAsync(string key, S3RetrySettings? retry = null, LoaderOptions? options = null)
+    private static async Task<IReadOnlyList<LoadedFile>> LoadAsync(string key, S3RetrySettings? retry = null, LoaderSettings? options = null)
     {
         await using var source = S3ArchiveSource.Create(Bucket, key, region: null, retry ?? QuickRetry);
         return await ArchiveLoader.LoadAsync(source, s_fixture.Archives[key].Files, null, options ?? Options, CancellationToken.None);

@@ -69,7 +69,7 @@ public sealed class ZipDirectoryTests
         Assert.AreEqual(5, entries[^1].Size);
 
         await using var source = LocalFileArchiveSource.Open(archive);
-        var loaded = await ArchiveLoader.LoadAsync(source, null, name => name is "d/00007.txt" or "d/65599.txt", LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, null, name => name is "d/00007.txt" or "d/65599.txt", LoaderSettings.Default, CancellationToken.None);
         try
         {
             CollectionAssert.AreEqual(new[] { "7", "65599" }, loaded.Select(f => File.ReadAllText(f.File.ProcPath)).ToArray());
@@ -98,7 +98,7 @@ public sealed class ZipDirectoryTests
         Assert.AreEqual(100_000, entries[1].Size);
 
         await using var source = LocalFileArchiveSource.Open(archive);
-        var loaded = await ArchiveLoader.LoadAsync(source, null, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, null, null, LoaderSettings.Default, CancellationToken.None);
         try
         {
             Assert.AreEqual("hello\n", File.ReadAllText(loaded[0].File.ProcPath));

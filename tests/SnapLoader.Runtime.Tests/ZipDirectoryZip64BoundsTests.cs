@@ -35,7 +35,7 @@ public sealed class ZipDirectoryZip64BoundsTests
             """, _folder, archive);
 
         await using var source = LocalFileArchiveSource.Open(archive);
-        var loaded = await ArchiveLoader.LoadAsync(source, null, null, LoaderOptions.Default, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, null, null, LoaderSettings.Default, CancellationToken.None);
         try
         {
             CollectionAssert.AreEqual(content, File.ReadAllBytes(loaded.Single().File.ProcPath));
@@ -83,7 +83,7 @@ public sealed class ZipDirectoryZip64BoundsTests
         var before = TestArchives.OpenMemfds();
         await using var source = new InterceptingSource(LocalFileArchiveSource.Open(archive));
         var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(
-            () => ArchiveLoader.LoadAsync(source, null, null, LoaderOptions.Default, CancellationToken.None), what);
+            () => ArchiveLoader.LoadAsync(source, null, null, LoaderSettings.Default, CancellationToken.None), what);
         Assert.AreEqual(RuntimeErrorCodes.CorruptDirectory, error.Code, $"{what}: {error.Message}");
         StringAssert.Contains(error.Message, archive);
         Assert.AreEqual(0, source.RangeOpens, $"{what}: no entry data may be fetched");

@@ -37,7 +37,7 @@ public sealed class ZstdDecoderTests
         using var environment = new EnvironmentScope(new() { [ZstdDecoders.Variable] = setting });
         var statistics = new LoadStatistics();
         await using var source = LocalFileArchiveSource.Open(archive);
-        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, statistics, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderSettings.Default, statistics, CancellationToken.None);
         try
         {
             StringAssert.StartsWith(statistics.ZstdDecoder, expected);

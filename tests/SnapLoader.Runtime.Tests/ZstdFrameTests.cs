@@ -32,7 +32,7 @@ public sealed class ZstdFrameTests
         CollectionAssert.AreEqual(new[] { 32 << 20, 32 << 20, (int)(Size - (64L << 20)) }, frames.Select(f => f.DecompressedSize).ToArray());
 
         var statistics = new LoadStatistics();
-        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, statistics, CancellationToken.None);
+        var loaded = await ArchiveLoader.LoadAsync(source, files, null, LoaderSettings.Default, statistics, CancellationToken.None);
         try
         {
             Assert.AreEqual(files[0].Sha256, Sha256Hex.OfFile(loaded[0].File.ProcPath));
@@ -129,7 +129,7 @@ public sealed class ZstdFrameTests
     {
         var before = TestArchives.OpenMemfds();
         await using var source = LocalFileArchiveSource.Open(archive);
-        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, files, null, LoaderOptions.Default, CancellationToken.None));
+        var error = await Assert.ThrowsExactlyAsync<SnapLoaderException>(() => ArchiveLoader.LoadAsync(source, files, null, LoaderSettings.Default, CancellationToken.None));
         CollectionAssert.AreEquivalent(before.ToArray(), TestArchives.OpenMemfds().ToArray(), "nothing is left open");
         return error;
     }

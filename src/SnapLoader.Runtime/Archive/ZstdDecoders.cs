@@ -62,8 +62,8 @@ internal sealed class ZstdDecoders : IDisposable
 
     /// <summary>A stream of what <paramref name="compressed"/> decodes to; it leaves <paramref name="compressed"/> open.</summary>
     public Stream Create(Stream compressed) => _system is not null
-        ? new SystemZstdStream(_system, compressed, LoaderOptions.ChunkSize)
-        : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderOptions.ChunkSize, checkEndOfStream: true, leaveOpen: true);
+        ? new SystemZstdStream(_system, compressed, LoaderSettings.ChunkSize)
+        : new ZstdSharp.DecompressionStream(compressed, bufferSize: LoaderSettings.ChunkSize, checkEndOfStream: true, leaveOpen: true);
 
     /// <summary>Releases the system's libzstd; every stream made by <see cref="Create"/> must be disposed first.</summary>
     public void Dispose() => _system?.Dispose();

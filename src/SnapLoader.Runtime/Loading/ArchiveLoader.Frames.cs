@@ -34,7 +34,7 @@ internal static partial class ArchiveLoader
         var entry = item.Entry;
         var declaredBy = $"frame at {frame.DecompressedOffset:N0} of its seek table";
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var chunk = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+        var chunk = ArrayPool<byte>.Shared.Rent(LoaderSettings.ChunkSize);
         try
         {
             var started = Stopwatch.GetTimestamp();

@@ -13,12 +13,12 @@ internal static partial class ArchiveLoader
     /// once; meanwhile the hashes follow in order, reading back each range as soon as it is complete.
     /// </summary>
     private static Task LoadStoredAsync(
-        IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderOptions options,
+        IArchiveSource source, ZipEntryRecord entry, long dataOffset, MemoryFile file, SemaphoreSlim slots, LoaderSettings settings,
         IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
-        var rangeCount = (int)((entry.Size + options.RangeSize - 1) / options.RangeSize);
+        var rangeCount = (int)((entry.Size + settings.RangeSize - 1) / settings.RangeSize);
         var ranges = Enumerable.Range(0, rangeCount)
-            .Select(i => ((long)i * options.RangeSize, Math.Min((long)(i + 1) * options.RangeSize, entry.Size)))
+            .Select(i => ((long)i * settings.RangeSize, Math.Min((long)(i + 1) * settings.RangeSize, entry.Size)))
             .ToArray();
         return FillAndHashAsync(file, ranges, (i, token) =>
         {
@@ -30,7 +30,7 @@ internal static partial class ArchiveLoader
     private static async Task CopyRangeAsync(IArchiveSource source, long sourceOffset, int length, MemoryFile file, long fileOffset, SemaphoreSlim slots, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(LoaderSettings.ChunkSize);
         try
         {
             var started = Stopwatch.GetTimestamp();

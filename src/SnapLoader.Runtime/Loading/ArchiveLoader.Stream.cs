@@ -15,11 +15,11 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static async Task LoadCompressedAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, long dataOffset, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, ZstdDecoders? zstd,
-        LoaderOptions options, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
+        LoaderSettings settings, IncrementalHash? sha, Crc32? crc, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var declaredBy = DeclaredBy(item);
-        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, options.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
+        await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, settings.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
         Stream decoder = entry.Method == ZipFormat.MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
             : zstd!.Create(compressed);
@@ -31,12 +31,12 @@ internal static partial class ArchiveLoader
             var ended = false;
             while (!ended)
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+                var buffer = ArrayPool<byte>.Shared.Rent(LoaderSettings.ChunkSize);
                 int filled;
                 try
                 {
                     // One byte more than the entry may hold, so a bomb is caught without a byte past it handed on.
-                    var want = (int)Math.Min(LoaderOptions.ChunkSize, entry.Size - written + 1);
+                    var want = (int)Math.Min(LoaderSettings.ChunkSize, entry.Size - written + 1);
                     (filled, ended, var ticks) = await FillChunkAsync(decoder, buffer.AsMemory(0, want), () => compressed.WaitTicks, directory, entry, written,
                         cancellationToken).ConfigureAwait(false);
                     decodeTicks += ticks;

@@ -19,9 +19,9 @@ internal static partial class ArchiveLoader
         IArchiveSource source,
         IReadOnlyList<MovedFile>? expected,
         Func<string, bool>? filter,
-        LoaderOptions options,
+        LoaderSettings settings,
         CancellationToken cancellationToken) =>
-        LoadAsync(source, expected, filter, options, new LoadStatistics(), cancellationToken);
+        LoadAsync(source, expected, filter, settings, new LoadStatistics(), cancellationToken);
 
     /// <summary>Loads the files of <paramref name="source"/>.</summary>
     /// <param name="source">The archive.</param>
@@ -31,7 +31,7 @@ internal static partial class ArchiveLoader
     /// and checked against its CRC-32.
     /// </param>
     /// <param name="filter">Which relative paths to load; <see langword="null"/> for all.</param>
-    /// <param name="options">Range size and parallelism.</param>
+    /// <param name="settings">Range size and parallelism.</param>
     /// <param name="statistics">Receives the bytes and busy time of each stage.</param>
     /// <param name="cancellationToken">Stops the load; nothing is left open.</param>
     /// <returns>
@@ -44,14 +44,14 @@ internal static partial class ArchiveLoader
         IArchiveSource source,
         IReadOnlyList<MovedFile>? expected,
         Func<string, bool>? filter,
-        LoaderOptions options,
+        LoaderSettings settings,
         LoadStatistics statistics,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(statistics);
-        options.Validate();
+        settings.Validate();
 
         if (expected is not null)
         {
@@ -69,16 +69,16 @@ internal static partial class ArchiveLoader
         }
         // Per entry: files that share one take its memory once.
         var entries = plan.Select(p => p.Entry).ToList();
-        MemoryBudget.Check(directory.Archive, entries, options);
+        MemoryBudget.Check(directory.Archive, entries, settings);
 
         // Everything is checked that can be before the first memory file exists.
         var files = new MemoryFile?[plan.Count];
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = new List<Task>();
         // Outside the try: the cleanup below waits for the workers, which use them until they stop.
-        using var slots = new SemaphoreSlim(options.Parallelism, options.Parallelism);
+        using var slots = new SemaphoreSlim(settings.Parallelism, settings.Parallelism);
         // Sized as the memory check counted it: no larger than the largest compressed entry needs.
-        var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, options));
+        var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, settings));
         // Disposed last, once every worker is done with its decoders.
         using var zstd = entries.Any(e => e.Method == ZipFormat.MethodZstd) ? ZstdDecoders.Open() : null;
         statistics.ZstdDecoder = zstd?.Description;
@@ -94,7 +94,7 @@ internal static partial class ArchiveLoader
             var hashes = new string?[plan.Count];
             var next = -1;
             Exception? firstError = null;
-            var workerCount = Math.Min(plan.Count, options.EntryParallelism);
+            var workerCount = Math.Min(plan.Count, settings.EntryParallelism);
             for (var w = 0; w < workerCount; w++)
             {
                 workers.Add(Task.Run(async () =>
@@ -105,7 +105,7 @@ internal static partial class ArchiveLoader
                         var index = start[taken];
                         try
                         {
-                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, zstd, options, statistics, failure.Token).ConfigureAwait(false);
+                            hashes[index] = await LoadEntryAsync(source, directory, plan[index], files[index]!, slots, rangeBuffers, zstd, settings, statistics, failure.Token).ConfigureAwait(false);
                         }
                         catch (Exception e)
                         {
@@ -270,7 +270,7 @@ internal static partial class ArchiveLoader
     /// </summary>
     private static async Task<string?> LoadEntryAsync(
         IArchiveSource source, ZipDirectory directory, PlannedLoad item, MemoryFile file, SemaphoreSlim slots, RangeBufferPool rangeBuffers, ZstdDecoders? zstd,
-        LoaderOptions options, LoadStatistics statistics, CancellationToken cancellationToken)
+        LoaderSettings settings, LoadStatistics statistics, CancellationToken cancellationToken)
     {
         var entry = item.Entry;
         var dataOffset = await directory.GetDataOffsetAsync(source, entry, cancellationToken).ConfigureAwait(false);
@@ -280,7 +280,7 @@ internal static partial class ArchiveLoader
 
         if (entry.Method == ZipFormat.MethodStored)
         {
-            await LoadStoredAsync(source, entry, dataOffset, file, slots, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
+            await LoadStoredAsync(source, entry, dataOffset, file, slots, settings, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
         else if (entry.Method == ZipFormat.MethodZstd && await ZstdFrameIndex.ReadAsync(source, directory, entry, dataOffset, DeclaredBy(item), cancellationToken).ConfigureAwait(false) is { } frames)
         {
@@ -288,7 +288,7 @@ internal static partial class ArchiveLoader
         }
         else
         {
-            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, zstd, options, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
+            await LoadCompressedAsync(source, directory, item, dataOffset, file, slots, rangeBuffers, zstd, settings, sha, crc, statistics, cancellationToken).ConfigureAwait(false);
         }
 
         string? actualSha = null;
@@ -333,7 +333,7 @@ internal static partial class ArchiveLoader
             fills[i] = Task.Run(() => fill(index, token), CancellationToken.None);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(LoaderOptions.ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(LoaderSettings.ChunkSize);
         try
         {
             for (var i = 0; i < fills.Length; i++)

@@ -31,7 +31,7 @@ internal sealed class LoadedArchive
     {
         var clock = Stopwatch.StartNew();
         var statistics = new LoadStatistics();
-        var loaded = await ArchiveLoader.LoadAsync(source, expected, filter, LoaderOptions.Default, statistics, cancellationToken).ConfigureAwait(false);
+        var loaded = await ArchiveLoader.LoadAsync(source, expected, filter, LoaderSettings.Default, statistics, cancellationToken).ConfigureAwait(false);
         LogStages(source, loaded, statistics, clock.Elapsed);
 
         // A user's own archive has no manifest: its entries stand for themselves (kind by name; the CRC was checked).

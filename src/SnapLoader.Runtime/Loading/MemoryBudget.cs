@@ -21,34 +21,34 @@ internal static class MemoryBudget
     /// The reserve for loading <paramref name="entries"/>: <see cref="RuntimeReserveBytes"/> plus the buffers this load
     /// will use (<see cref="BufferBytes"/>).
     /// </summary>
-    public static long ReserveBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options) =>
-        RuntimeReserveBytes + BufferBytes(entries, options);
+    public static long ReserveBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderSettings settings) =>
+        RuntimeReserveBytes + BufferBytes(entries, settings);
 
     /// <summary>
     /// The loader's managed buffers while it loads <paramref name="entries"/>, sized to them rather than to the
-    /// options' maximum. A fetch slot (at most <see cref="LoaderOptions.Parallelism"/>, and no more than the load has
+    /// settings' maximum. A fetch slot (at most <see cref="LoaderSettings.Parallelism"/>, and no more than the load has
     /// ranges or frames) holds one prefetched range of a compressed entry (<see cref="RangeBufferSize"/>), or the 1 MiB
     /// chunk of a stored range's copy, or the chunk and the decoder's 1 MiB input of a zstd frame; each entry being
-    /// loaded (at most <see cref="LoaderOptions.EntryParallelism"/>, counted from the largest) holds the chunk its
+    /// loaded (at most <see cref="LoaderSettings.EntryParallelism"/>, counted from the largest) holds the chunk its
     /// hashes read back through, or up to four decoded chunks on their way to the writer (fewer for a small entry) and,
     /// for zstd, the decoder's input. Whether a zstd entry has frames is only known from its seek table, which is
     /// fetched later: both ways are counted. zstd's window lives in native memory, within the runtime's reserve.
     /// </summary>
-    public static long BufferBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options)
+    public static long BufferBytes(IReadOnlyCollection<ZipEntryRecord> entries, LoaderSettings settings)
     {
-        const long chunk = LoaderOptions.ChunkSize;
-        long rangeBuffer = RangeBufferSize(entries, options);
+        const long chunk = LoaderSettings.ChunkSize;
+        long rangeBuffer = RangeBufferSize(entries, settings);
         long slotUses = 0, slotCost = 0;
         var perEntry = new List<long>(entries.Count);
         foreach (var entry in entries)
         {
             var decodeChunks = Math.Min(4, 1 + Chunks(entry.Size, chunk));
             // One more for the small first range of an entry decoded from one stream.
-            var ranges = Chunks(entry.CompressedSize, rangeBuffer) + (entry.CompressedSize > LoaderOptions.FirstRangeSize ? 1 : 0);
+            var ranges = Chunks(entry.CompressedSize, rangeBuffer) + (entry.CompressedSize > LoaderSettings.FirstRangeSize ? 1 : 0);
             switch (entry.Method)
             {
                 case ZipFormat.MethodStored:
-                    slotUses += Chunks(entry.Size, options.RangeSize);
+                    slotUses += Chunks(entry.Size, settings.RangeSize);
                     slotCost = Math.Max(slotCost, chunk);
                     perEntry.Add(chunk);
                     break;
@@ -64,21 +64,21 @@ internal static class MemoryBudget
                     break;
             }
         }
-        var entryBuffers = perEntry.OrderDescending().Take(options.EntryParallelism).Sum();
-        return Math.Min(options.Parallelism, slotUses) * slotCost + entryBuffers;
+        var entryBuffers = perEntry.OrderDescending().Take(settings.EntryParallelism).Sum();
+        return Math.Min(settings.Parallelism, slotUses) * slotCost + entryBuffers;
     }
 
     /// <summary>
     /// The size of the load's prefetch buffers: the range size, or the largest compressed entry when all are smaller
     /// (each of them is one range then, and a 16 MiB buffer for a 300 KiB library would only take memory).
     /// </summary>
-    public static int RangeBufferSize(IEnumerable<ZipEntryRecord> entries, LoaderOptions options) =>
-        (int)Math.Max(1, Math.Min(options.RangeSize, entries.Where(e => e.Method != ZipFormat.MethodStored).Select(e => e.CompressedSize).DefaultIfEmpty(0).Max()));
+    public static int RangeBufferSize(IEnumerable<ZipEntryRecord> entries, LoaderSettings settings) =>
+        (int)Math.Max(1, Math.Min(settings.RangeSize, entries.Where(e => e.Method != ZipFormat.MethodStored).Select(e => e.CompressedSize).DefaultIfEmpty(0).Max()));
 
     /// <summary>Checks the files of <paramref name="entries"/> against the limit <see cref="MemoryLimit.Find"/> gives, if any.</summary>
     /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>
-    public static void Check(string archive, IReadOnlyCollection<ZipEntryRecord> entries, LoaderOptions options) =>
-        Check(archive, Total(entries.Select(e => e.Size)), entries.Count, ReserveBytes(entries, options), MemoryLimit.Find());
+    public static void Check(string archive, IReadOnlyCollection<ZipEntryRecord> entries, LoaderSettings settings) =>
+        Check(archive, Total(entries.Select(e => e.Size)), entries.Count, ReserveBytes(entries, settings), MemoryLimit.Find());
 
     /// <summary>Checks <paramref name="totalBytes"/> and <paramref name="reserve"/> against <paramref name="limit"/>; no limit, no check.</summary>
     /// <exception cref="SnapLoaderException"><see cref="RuntimeErrorCodes.NotEnoughMemory"/>.</exception>

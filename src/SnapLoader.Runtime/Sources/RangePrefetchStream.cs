@@ -161,7 +161,7 @@ internal sealed class RangePrefetchStream : Stream
         {
             var offset = _nextFetch;
             // A small first range, so that decoding starts after its first megabytes arrive rather than a whole range.
-            var size = offset == 0 ? Math.Min(_rangeSize, LoaderOptions.FirstRangeSize) : _rangeSize;
+            var size = offset == 0 ? Math.Min(_rangeSize, LoaderSettings.FirstRangeSize) : _rangeSize;
             var length = (int)Math.Min(size, _length - offset);
             _nextFetch += length;
             // Each fetch waits for a slot only once the fetch before it has one: that keeps this entry's slots in range order.

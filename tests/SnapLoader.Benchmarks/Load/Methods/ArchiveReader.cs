@@ -11,7 +11,7 @@ namespace SnapLoader.Benchmarks.Load.Methods;
 /// </summary>
 internal abstract class ArchiveReader : IDisposable
 {
-    /// <summary>Range size and ranges in flight of the runtime's defaults on 2 cores (LoaderOptions: 16 MiB, max(4, 2 x cores)).</summary>
+    /// <summary>Range size and ranges in flight of the runtime's defaults on 2 cores (LoaderSettings: 16 MiB, max(4, 2 x cores)).</summary>
     public const int RangeSize = 16 << 20;
     public static int Parallelism => Math.Max(4, 2 * Environment.ProcessorCount);
 

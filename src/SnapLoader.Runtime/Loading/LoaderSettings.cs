@@ -9,7 +9,7 @@ namespace SnapLoader.Runtime;
 /// the central directory. With the defaults on 2 cores: 4 x 16 MiB + 4 x 4 MiB at most. zstd's window lives in native
 /// memory.
 /// </remarks>
-internal sealed class LoaderOptions
+internal sealed class LoaderSettings
 {
     public const int MinimumRangeSize = 8 << 20;
     public const int MaximumRangeSize = 64 << 20;
@@ -44,7 +44,7 @@ internal sealed class LoaderOptions
     /// <summary>Tests lift the 8 MiB floor to reach multi-range paths with small files.</summary>
     internal bool AllowAnyRangeSize { get; init; }
 
-    public static LoaderOptions Default { get; } = new();
+    public static LoaderSettings Default { get; } = new();
 
     /// <summary>Throws when a value is out of its range.</summary>
     public void Validate()
