@@ -17,9 +17,7 @@ static int access_entry(const struct sl_entry *e, int mode)
         return -1;
     }
     int rc = (int)syscall(SYS_faccessat, AT_FDCWD, e->target->proc_path, mode);
-    int err = errno;
     sl_use_end();
-    sl_set_errno(err);
     return rc;
 }
 

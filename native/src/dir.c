@@ -12,9 +12,7 @@ static DIR *opendir_entry(const struct sl_entry *e)
         return NULL;
     }
     DIR *d = SL_NEXT(opendir)(e->target->proc_path);
-    int err = errno;
     sl_use_end();
-    errno = err;
     return d;
 }
 

@@ -141,9 +141,7 @@ __attribute__((noinline)) static void *open_registered(const struct sl_entry *e,
     } else {
         h = SL_REAL(dlopen_fn, dlopen)(lib != NULL ? lib->load_path : e->target->proc_path, mode);
     }
-    int saved = errno;
     sl_use_end();
-    errno = saved;
     return h;
 }
 

@@ -4,8 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 
-typedef FILE *(*fopen_fn)(const char *, const char *);
-typedef FILE *(*freopen_fn)(const char *, const char *, FILE *);
+/* Typed as the wrappers are (SL_NEXT): fopen64 and freopen64 have the same types. */
+typedef __typeof__(&fopen) fopen_fn;
+typedef __typeof__(&freopen) freopen_fn;
 
 /* 0 with a use of e held, or the errno to fail with: the mode asks for writing, or e was taken back. */
 static int begin(const struct sl_entry *e, const char *mode)
@@ -17,13 +18,6 @@ static int begin(const struct sl_entry *e, const char *mode)
     return err;
 }
 
-static void end(void)
-{
-    int saved = errno;
-    sl_use_end();
-    errno = saved;
-}
-
 static FILE *fopen_entry(const struct sl_entry *e, const char *mode, fopen_fn real)
 {
     int err = begin(e, mode);
@@ -32,7 +26,7 @@ static FILE *fopen_entry(const struct sl_entry *e, const char *mode, fopen_fn re
         return NULL;
     }
     FILE *f = real(e->target->proc_path, mode);
-    end();
+    sl_use_end();
     return f;
 }
 
@@ -47,7 +41,7 @@ static FILE *freopen_entry(const struct sl_entry *e, const char *mode, FILE *str
         return NULL;
     }
     FILE *f = real(e->target->proc_path, mode, stream);
-    end();
+    sl_use_end();
     return f;
 }
 

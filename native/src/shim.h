@@ -54,6 +54,7 @@ SL_HIDDEN int sl_is_live(const struct sl_entry *e);
  * Every wrapper that hands a descriptor or /proc/self/fd path of an entry to the kernel or to the real function
  * does so between sl_use_begin and sl_use_end. Lock-free. */
 SL_HIDDEN int sl_use_begin(const struct sl_entry *e);
+/* Leaves errno as it is: a wrapper ends its use after the call whose errno it returns. */
 SL_HIDDEN void sl_use_end(void);
 /* The library declaration of a file entry, or NULL. */
 SL_HIDDEN const struct sl_library *sl_library_of(const struct sl_entry *e);

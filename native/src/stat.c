@@ -63,10 +63,8 @@ static int statx_entry(const struct sl_entry *e, int flags, unsigned int mask, s
         return -1;
     }
     long rc = syscall(SYS_statx, e->target->fd, "", f, mask, buf);
-    int err = errno;
     sl_use_end();
     if (rc != 0) {
-        sl_set_errno(err);
         return -1;
     }
     buf->stx_mode &= (unsigned short)~(S_IWUSR | S_IWGRP | S_IWOTH);

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -72,20 +71,26 @@ void sl_use_end(void)
     __atomic_sub_fetch(&g_uses, 1, __ATOMIC_RELEASE);
 }
 
-/* Waits, at most about 200 ms, until no wrapper holds a use; 0 when some still do. Called with g_lock held. */
+/* Whether the last wait ran out with a use still held; later waits give up at once until no use is seen. Guarded by
+ * g_lock. An unregister of many paths behind one long dlopen then waits 200 ms once, not once per path. */
+static int g_uses_stuck;
+
+/* Waits, at most about 200 ms, until no wrapper holds a use; 0 when some still do. Called with g_lock held. It
+ * sleeps 1 ms at a time rather than spinning, since the thread whose use must end may need this CPU (Lambda's
+ * fractional vCPUs); through the raw system call, since clock_gettime and nanosleep would add glibc imports. */
 static int wait_for_no_use(void)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
+    for (int slept = 0;; slept++) {
         if (__atomic_load_n(&g_uses, __ATOMIC_SEQ_CST) == 0) {
+            g_uses_stuck = 0;
             return 1;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > 200000000L) {
+        if (g_uses_stuck || slept == 200) {
+            g_uses_stuck = 1;
             return 0;
         }
-        sched_yield();
+        struct timespec one_ms = {0, 1000000L};
+        syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &one_ms, NULL);
     }
 }
 
@@ -303,6 +308,11 @@ static int register_descriptor(const char *norm, long n, int fd, const struct st
     __atomic_store_n(&g_file_count, g_file_count + 1, __ATOMIC_RELEASE);
     g_live_count++;
 out:
+    /* A first registration that failed leaves nothing to take back: its /dev/null goes too. */
+    if (g_live_count == 0 && g_null_fd >= 0) {
+        syscall(SYS_close, g_null_fd);
+        g_null_fd = -1;
+    }
     pthread_mutex_unlock(&g_lock);
     return rc;
 }

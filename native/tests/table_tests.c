@@ -456,9 +456,18 @@ void t_unregister_in_use(void)
     close(fd);
     int shim_fd = -1;
     CHECK(count_memfds("sl-slow", &shim_fd) == 1);
+    int started[2];
+    CHECK(pipe(started) == 0);
+    char started_fd[16];
+    snprintf(started_fd, sizeof started_fd, "%d", started[1]);
+    setenv("SL_SLOW_STARTED_FD", started_fd, 1);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, slow_dlopen, p) == 0);
-    usleep(200000); /* the dlopen is in the constructor now, holding its use of the descriptor */
+    char byte;
+    CHECK(read(started[0], &byte, 1) == 1); /* the dlopen is in the constructor now, holding its use of the descriptor */
+    unsetenv("SL_SLOW_STARTED_FD");
+    close(started[0]);
+    close(started[1]);
     CHECK(sl_unregister(p) == 0);
     /* The use did not end within the wait: the number now refers to /dev/null, never to a later file. */
     char target[PATH_MAX], proc[64];
