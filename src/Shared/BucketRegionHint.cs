@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using Amazon.Runtime.Internal;
 using Amazon.S3;
@@ -26,6 +27,15 @@ internal static partial class BucketRegionHint
             : null;
         return FromHeader(header) ?? FromText(error.Message) ?? FromText(error.ResponseBody);
     }
+
+    /// <summary>
+    /// Whether S3 said the bucket is in another region than the request was signed for: 301 PermanentRedirect (or
+    /// IllegalLocationConstraintException), or 400 AuthorizationHeaderMalformed naming the region it expected (that
+    /// code also covers other malformed headers, which are not a region's fault).
+    /// </summary>
+    public static bool IsWrongRegion(AmazonS3Exception error) =>
+        error.ErrorCode is "PermanentRedirect" or "IllegalLocationConstraintException" || error.StatusCode == HttpStatusCode.MovedPermanently ||
+        (error.ErrorCode == "AuthorizationHeaderMalformed" && From(error) is not null);
 
     /// <summary>The header's value when it is a region's name, else <see langword="null"/>.</summary>
     public static string? FromHeader(string? header) => header is not null && RegionName().IsMatch(header) ? header : null;

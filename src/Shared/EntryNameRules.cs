@@ -37,8 +37,10 @@ internal static class EntryNameRules
         }
         foreach (var c in name)
         {
-            // NUL would cut the path short in every C call; the others break logs and the lines of tools that list names.
-            if (char.IsControl(c))
+            // NUL would cut the path short in every C call; the others break logs and the lines of tools that list
+            // names. C1 (U+0080-U+009F) is not refused: a name without ZIP's UTF-8 flag is read as Latin-1, and
+            // CP437's accented letters (0x80-0x9F) land there.
+            if (c < '\u0020' || c == '\u007F')
             {
                 return $"contains a control character (U+{(int)c:X4})";
             }

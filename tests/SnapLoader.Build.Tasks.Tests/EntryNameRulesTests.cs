@@ -17,6 +17,7 @@ public sealed class EntryNameRulesTests
     [DataRow("lib/a\u0001.so", "contains a control character (U+0001)")]
     [DataRow("lib/a\0.so", "contains a control character (U+0000)")]
     [DataRow("lib/a\n.so", "contains a control character (U+000A)")]
+    [DataRow("lib/a\u007F.so", "contains a control character (U+007F)")]
     [DataRow("lib//a.so", "has an empty segment")]
     [DataRow("lib/", "has an empty segment")]
     [DataRow("./a.so", "has a '.' segment")]
@@ -45,5 +46,6 @@ public sealed class EntryNameRulesTests
     [DataRow(" leading and trailing ")]
     [DataRow("50%25;$(x)@(y)*?'.bin")]
     [DataRow("lib/a:b.so")]
+    [DataRow("caf\u0082.txt")]
     public void AWellFormedNameHasNoProblem(string name) => Assert.IsNull(EntryNameRules.Problem(name));
 }

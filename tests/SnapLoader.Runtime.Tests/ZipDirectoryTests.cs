@@ -152,6 +152,23 @@ public sealed class ZipDirectoryTests
     }
 
     [TestMethod]
+    public async Task ANameWithoutTheUtf8FlagIsReadAsLatin1AndAccepted()
+    {
+        // CP437's accented letters (0x80-0x9F, as older Windows tools write them) are not valid UTF-8 and, read as
+        // Latin-1, land on U+0080-U+009F: not control characters to the name rules.
+        var archive = Path.Combine(_folder, "cp437.zip");
+        using (var zip = new ZipArchive(File.Create(archive), ZipArchiveMode.Create, leaveOpen: false, entryNameEncoding: System.Text.Encoding.Latin1))
+        {
+            using var s = zip.CreateEntry("caf\u0082.txt", CompressionLevel.NoCompression).Open();
+            s.Write([1, 2, 3]);
+        }
+
+        var entries = await ReadAsync(archive);
+
+        Assert.AreEqual("caf\u0082.txt", entries.Single().Name);
+    }
+
+    [TestMethod]
     public async Task RefusesSymlinkEntries()
     {
         var tree = Path.Combine(_folder, "tree");

@@ -66,7 +66,7 @@ internal static class S3ErrorTranslator
                     "endpoint does not know (InvalidAccessKeyId, SignatureDoesNotMatch).",
                     inner: error);
             }
-            if (IsWrongRegion(s3))
+            if (BucketRegionHint.IsWrongRegion(s3))
             {
                 var fix = BucketRegionHint.From(s3) is { } bucketRegion
                     ? $"The bucket is in region {bucketRegion}: set SnapLoaderRegion (or AWS_REGION) to {bucketRegion}."
@@ -119,10 +119,6 @@ internal static class S3ErrorTranslator
 
     private static bool IsExpiredSession(AmazonS3Exception s3) =>
         s3.ErrorCode is "ExpiredToken" or "TokenRefreshRequired";
-
-    private static bool IsWrongRegion(AmazonS3Exception s3) =>
-        s3.ErrorCode is "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException"
-        || s3.StatusCode == HttpStatusCode.MovedPermanently;
 
     private static string DescribeS3Error(AmazonS3Exception s3)
     {

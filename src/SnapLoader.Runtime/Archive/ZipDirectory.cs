@@ -338,7 +338,8 @@ internal sealed class ZipDirectory
     /// <summary>Refuses every name that could land outside the base path once joined to it (zip-slip): <see cref="EntryNameRules"/>.</summary>
     internal static void ValidateName(string archive, string name, bool isDirectory)
     {
-        if (EntryNameRules.Problem(isDirectory ? name[..^1] : name) is { } problem)
+        // A folder's trailing '/' is not part of its path; "/" alone stays, to be named absolute.
+        if (EntryNameRules.Problem(isDirectory && name.Length > 1 ? name[..^1] : name) is { } problem)
         {
             throw RuntimeErrors.UnsafeName(archive, name, problem);
         }

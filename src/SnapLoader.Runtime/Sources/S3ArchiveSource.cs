@@ -184,7 +184,7 @@ internal sealed class S3ArchiveSource : IArchiveSource
         if (e is AmazonS3Exception s3)
         {
             var errorCode = s3.ErrorCode ?? "";
-            if (S3Failures.IsWrongRegion(s3))
+            if (BucketRegionHint.IsWrongRegion(s3))
             {
                 return FaultErrors.WrongRegion(Bucket, Key, RegionAsked, BucketRegionHint.From(s3), operation, s3);
             }

@@ -48,14 +48,6 @@ internal static class S3Failures
         return false;
     }
 
-    /// <summary>
-    /// Whether S3 said the bucket is in another region than the request was signed for: 301 PermanentRedirect, or
-    /// 400 AuthorizationHeaderMalformed naming the region it expected (that code also covers other malformed headers).
-    /// </summary>
-    public static bool IsWrongRegion(AmazonS3Exception e) =>
-        e.ErrorCode is "PermanentRedirect" or "IllegalLocationConstraintException" || e.StatusCode == HttpStatusCode.MovedPermanently ||
-        (e.ErrorCode == "AuthorizationHeaderMalformed" && BucketRegionHint.From(e) is not null);
-
     /// <summary>One line for the middle of a message (no final period): the S3 error code and status, or what the network did.</summary>
     public static string Describe(Exception e) => DescribeWithPeriod(e).TrimEnd('.', ' ');
 
