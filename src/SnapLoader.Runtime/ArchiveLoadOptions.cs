@@ -43,19 +43,11 @@ public sealed class ArchiveLoadOptions
     /// </summary>
     public string? Region { get; init; }
 
-    /// <summary>The base path these options resolve to now.</summary>
+    /// <summary>The base path these options resolve to now, once both folders are checked.</summary>
     /// <exception cref="ArgumentException"><see cref="BasePath"/> or <see cref="TargetDirectory"/> is not an absolute path.</exception>
-    internal (string BasePath, string TargetDirectory) Resolve()
+    internal string ResolveBasePath()
     {
-        var basePath = BasePath ?? SnapLoaderRuntime.BasePath;
-        if (!Path.IsPathFullyQualified(basePath))
-        {
-            throw new ArgumentException($"The base path '{basePath}' must be an absolute path.", nameof(BasePath));
-        }
-        if (string.IsNullOrEmpty(TargetDirectory) || !Path.IsPathFullyQualified(TargetDirectory))
-        {
-            throw new ArgumentException($"The target directory '{TargetDirectory}' must be an absolute path.", nameof(TargetDirectory));
-        }
-        return (Path.TrimEndingDirectorySeparator(basePath), TargetDirectory);
+        SnapLoaderRuntime.AbsoluteFolder(TargetDirectory, "target directory", nameof(TargetDirectory));
+        return SnapLoaderRuntime.AbsoluteFolder(BasePath ?? SnapLoaderRuntime.BasePath, "base path", nameof(BasePath));
     }
 }

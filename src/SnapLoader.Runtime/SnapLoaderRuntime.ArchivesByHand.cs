@@ -43,9 +43,9 @@ public static partial class SnapLoaderRuntime
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         ArgumentException.ThrowIfNullOrEmpty(key);
         options ??= ArchiveLoadOptions.Default;
-        var folders = options.Resolve();
+        var basePath = options.ResolveBasePath();
         await using var source = S3ArchiveSource.Create(bucket, key, options.Region);
-        await LoadByHandAsync(source, options, folders, cancellationToken).ConfigureAwait(false);
+        await LoadByHandAsync(source, options, basePath, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -63,9 +63,9 @@ public static partial class SnapLoaderRuntime
     {
         ArgumentException.ThrowIfNullOrEmpty(archivePath);
         options ??= ArchiveLoadOptions.Default;
-        var folders = options.Resolve();
+        var basePath = options.ResolveBasePath();
         await using var source = LocalFileArchiveSource.Open(archivePath);
-        await LoadByHandAsync(source, options, folders, cancellationToken).ConfigureAwait(false);
+        await LoadByHandAsync(source, options, basePath, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -92,10 +92,10 @@ public static partial class SnapLoaderRuntime
         return null;
     }
 
-    private static async Task LoadByHandAsync(IArchiveSource source, ArchiveLoadOptions options, (string BasePath, string TargetDirectory) folders, CancellationToken cancellationToken)
+    private static async Task LoadByHandAsync(IArchiveSource source, ArchiveLoadOptions options, string basePath, CancellationToken cancellationToken)
     {
         var archive = await LoadDeadline.FromEnvironment()
-            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, options.FileFilter, folders.BasePath, folders.TargetDirectory, LibraryLoading.AllNow, token), cancellationToken)
+            .RunAsync(source, token => LoadedArchive.LoadAsync(source, expected: null, options.FileFilter, basePath, options.TargetDirectory, LibraryLoading.AllNow, token), cancellationToken)
             .ConfigureAwait(false);
         lock (s_gate)
         {

@@ -83,10 +83,7 @@ public static partial class SnapLoaderRuntime
     /// <exception cref="SnapLoaderException">The folder or a link could not be made (<see cref="RuntimeErrorCodes.TargetDirectoryUnusable"/>), or the shim refused a path (<see cref="RuntimeErrorCodes.ShimRegistrationFailed"/>); then none of this call's paths stays registered.</exception>
     public static void CreateSymlinks(string targetDirectory = ArchiveLoadOptions.DefaultTargetDirectory)
     {
-        if (string.IsNullOrEmpty(targetDirectory) || !Path.IsPathFullyQualified(targetDirectory))
-        {
-            throw new ArgumentException($"The target directory '{targetDirectory}' must be an absolute path.", nameof(targetDirectory));
-        }
+        AbsoluteFolder(targetDirectory, "target directory", nameof(targetDirectory));
         var files = s_filesByHand.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)).ToList();
         SymlinkFarm.Create(targetDirectory, files);
         if (PreloadShim.IsPreloaded)

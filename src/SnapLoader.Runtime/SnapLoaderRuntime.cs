@@ -12,7 +12,8 @@ namespace SnapLoader.Runtime;
 /// instead of the location compiled into the function), <c>SNAPLOADER_ARCHIVE_DIR</c> (a folder holding the archive
 /// under its file name, for local runs), <c>SNAPLOADER_TARGET_DIR</c> (the folder of links, default
 /// <c>/tmp/snaploader</c>), <c>SNAPLOADER_BASE_PATH</c> (the original root, default <c>LAMBDA_TASK_ROOT</c>, else the
-/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9, 125 for a SnapStart init; 0 for no limit).
+/// application's folder), <c>SNAPLOADER_LOAD_TIMEOUT</c> (seconds the whole load may take, default 9, 125 for a SnapStart init; 0 for no limit),
+/// <c>SNAPLOADER_ZSTD</c> (<c>system</c> or <c>managed</c>: which zstd decoder; by default the system's libzstd when it can be used).
 /// </remarks>
 public static partial class SnapLoaderRuntime
 {
@@ -51,14 +52,7 @@ public static partial class SnapLoaderRuntime
     /// <example><code>SnapLoaderRuntime.SetBasePath("/opt/ml/model");</code></example>
     /// <param name="path">An absolute folder.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is not an absolute path.</exception>
-    public static void SetBasePath(string path)
-    {
-        if (string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path))
-        {
-            throw new ArgumentException($"The base path '{path}' must be an absolute path.", nameof(path));
-        }
-        s_basePath = Path.TrimEndingDirectorySeparator(path);
-    }
+    public static void SetBasePath(string path) => s_basePath = AbsoluteFolder(path, "base path", nameof(path));
 
     /// <summary>
     /// The Python tool's <c>setup_preload</c>, which sets <c>LD_PRELOAD</c>. A running process cannot take a preload
@@ -224,4 +218,15 @@ public static partial class SnapLoaderRuntime
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary><paramref name="path"/> without a trailing separator, when it is absolute.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or relative; the message calls it <paramref name="what"/>.</exception>
+    internal static string AbsoluteFolder(string? path, string what, string paramName)
+    {
+        if (string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path))
+        {
+            throw new ArgumentException($"The {what} '{path}' must be an absolute path.", paramName);
+        }
+        return Path.TrimEndingDirectorySeparator(path);
+    }
 }

@@ -52,7 +52,7 @@ internal sealed unsafe class SystemZstd : IDisposable
     public uint Version { get; }
 
     /// <summary>The version as zstd writes it, 1.5.5.</summary>
-    public string VersionText => $"{Version / 10000}.{Version / 100 % 100}.{Version % 100}";
+    public string VersionText => Format(Version);
 
     internal delegate* unmanaged<nint> CreateDStream { get; }
     internal delegate* unmanaged<nint, nuint> FreeDStream { get; }
@@ -85,13 +85,16 @@ internal sealed unsafe class SystemZstd : IDisposable
         }
         if (zstd.Version < MinimumVersion)
         {
-            whyNot = $"{libraryName} is version {zstd.VersionText}, older than 1.4.0";
+            whyNot = $"{libraryName} is version {zstd.VersionText}, older than {Format(MinimumVersion)}";
             zstd.Dispose();
             return null;
         }
         whyNot = "";
         return zstd;
     }
+
+    /// <summary>A version number as zstd writes it: 10505 is 1.5.5.</summary>
+    private static string Format(uint version) => $"{version / 10000}.{version / 100 % 100}.{version % 100}";
 
     /// <summary>The message of a libzstd error code.</summary>
     public string ErrorName(nuint code) => Marshal.PtrToStringUTF8((nint)GetErrorName(code)) ?? $"error {code}";

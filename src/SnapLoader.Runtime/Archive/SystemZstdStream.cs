@@ -28,7 +28,15 @@ internal sealed class SystemZstdStream : Stream
         {
             throw new OutOfMemoryException("libzstd could not create a decoder (ZSTD_createDStream).");
         }
-        Check(zstd.InitDStream(_context));
+        try
+        {
+            Check(zstd.InitDStream(_context));
+        }
+        catch
+        {
+            zstd.FreeDStream(_context);
+            throw;
+        }
         _input = ArrayPool<byte>.Shared.Rent(inputBufferSize);
     }
 

@@ -3,8 +3,8 @@ namespace SnapLoader.Runtime;
 /// <summary>
 /// The zstd decoder of one load: the system's libzstd when it is installed and 1.4.0 or newer (native code at full
 /// speed from the first byte), else ZstdSharp (managed, about half as fast in a fresh process, where its loop runs as
-/// unoptimised JIT code). <c>SNAPLOADER_ZSTD=system</c> or <c>managed</c> chooses one; the choice is logged once per
-/// process.
+/// unoptimised JIT code). <c>SNAPLOADER_ZSTD=system</c> or <c>managed</c> chooses one; the choice is logged when it
+/// differs from the last load's, so once per process in practice.
 /// </summary>
 internal sealed class ZstdDecoders : IDisposable
 {
@@ -26,7 +26,7 @@ internal sealed class ZstdDecoders : IDisposable
     /// <summary>Whether the system's libzstd decodes.</summary>
     public bool IsSystem => _system is not null;
 
-    /// <summary>The decoder <see cref="Variable"/> asks for, or the faster one there is; logged once per process.</summary>
+    /// <summary>The decoder <see cref="Variable"/> asks for, or the faster one there is.</summary>
     public static ZstdDecoders Open() => Open(Environment.GetEnvironmentVariable(Variable));
 
     /// <param name="setting">The value of <see cref="Variable"/>.</param>
@@ -34,7 +34,8 @@ internal sealed class ZstdDecoders : IDisposable
     internal static ZstdDecoders Open(string? setting, string libraryName = SystemZstd.LibraryName)
     {
         ZstdDecoders decoders;
-        switch (setting?.Trim().ToLowerInvariant())
+        var asked = setting?.Trim().ToLowerInvariant();
+        switch (asked)
         {
             case "managed":
                 decoders = new ZstdDecoders(null, $"ZstdSharp, managed ({Variable}=managed)");
@@ -44,7 +45,7 @@ internal sealed class ZstdDecoders : IDisposable
                 decoders = system is not null
                     ? new ZstdDecoders(system, $"the system's libzstd {system.VersionText} ({libraryName})")
                     : new ZstdDecoders(null, $"ZstdSharp, managed ({whyNot})");
-                if (system is null && setting is not null && setting.Trim().Length > 0)
+                if (system is null && asked == "system")
                 {
                     LambdaLog.Warn($"{Variable}={setting}, but {whyNot}: ZstdSharp decodes instead.");
                 }

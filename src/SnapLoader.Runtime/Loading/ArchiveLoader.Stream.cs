@@ -20,7 +20,8 @@ internal static partial class ArchiveLoader
         var entry = item.Entry;
         var declaredBy = DeclaredBy(item);
         await using var compressed = new RangePrefetchStream(source, dataOffset, entry.CompressedSize, settings.Parallelism, slots, rangeBuffers, statistics, cancellationToken);
-        Stream decoder = entry.Method == ZipFormat.MethodDeflate
+        // Disposed after the sink (the finally below), and even when the sink cannot be made: a zstd decoder holds native memory.
+        await using Stream decoder = entry.Method == ZipFormat.MethodDeflate
             ? new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true)
             : zstd!.Create(compressed);
         var sink = new DecodedChunkSink(file, sha, crc, statistics, cancellationToken);
@@ -68,7 +69,6 @@ internal static partial class ArchiveLoader
         finally
         {
             await sink.DisposeAsync().ConfigureAwait(false);
-            await decoder.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

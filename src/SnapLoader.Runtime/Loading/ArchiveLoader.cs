@@ -79,7 +79,7 @@ internal static partial class ArchiveLoader
         using var slots = new SemaphoreSlim(settings.Parallelism, settings.Parallelism);
         // Sized as the memory check counted it: no larger than the largest compressed entry needs.
         var rangeBuffers = new RangeBufferPool(MemoryBudget.RangeBufferSize(entries, settings));
-        // Disposed last, once every worker is done with its decoders.
+        // Disposed when the method ends, after the finally below has waited for every worker and its decoders.
         using var zstd = entries.Any(e => e.Method == ZipFormat.MethodZstd) ? ZstdDecoders.Open() : null;
         statistics.ZstdDecoder = zstd?.Description;
         // The largest entries first, so that the last to finish is a small one and every core stays busy to the end.

@@ -38,7 +38,7 @@ internal sealed class LoadStatistics
     /// <summary>Time spent decoding, without the time a decoder waited for its next range.</summary>
     public TimeSpan DecodeBusy => Ticks(ref _decodeTicks);
 
-    /// <summary>Bytes hashed (SHA-256 when there is a manifest, and CRC-32).</summary>
+    /// <summary>Bytes hashed: SHA-256 when there is a manifest, else CRC-32.</summary>
     public long VerifyBytes => Volatile.Read(ref _verifyBytes);
 
     /// <summary>Time spent hashing.</summary>
