@@ -513,6 +513,11 @@ SL_EXPORT int snaploader_unregister(const char *original_path)
      * (one that never returns), /dev/null goes behind the same number instead (dup3 swaps atomically): the memory
      * file is freed and a late use reads an empty file, never another file that took the number. */
     __atomic_store_n(&e->removed, 1, __ATOMIC_SEQ_CST);
+    /* The mark must be seen before the count is read. A sequentially consistent store then load promise that, but
+     * qemu-user on x86-64 (how arm64 images run on x86 machines, and how the tests run the arm64 shim) emits STLR
+     * then LDAR as a plain store then load, which x86 may reorder: a use could then go uncounted and unstopped.
+     * A full fence (DMB ISH) is emulated as one. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (wait_for_no_use()) {
         syscall(SYS_close, e->fd);
     } else if (syscall(SYS_dup3, g_null_fd, e->fd, O_CLOEXEC) < 0) {

@@ -159,6 +159,33 @@ public sealed class ElfAbiTests
         }
     }
 
+    /// <summary>
+    /// On arm64, snaploader_unregister puts a full fence (<c>dmb ish</c>) between its store of the removed mark
+    /// (<c>stlr</c>) and its first read of the use count (<c>ldar</c>). The C standard's order needs no more, but
+    /// qemu-user on x86-64 emulates STLR then LDAR without a store-load barrier, and a use could then slip past an
+    /// unregister (seen as unregister_racing reading another file's byte under qemu).
+    /// </summary>
+    [TestMethod]
+    public void UnregisterFencesItsMarkBeforeReadingTheUseCount()
+    {
+        var objdump = TestPaths.FindOnPath("aarch64-linux-gnu-objdump");
+        Assert.IsNotNull(objdump, "aarch64-linux-gnu-objdump is not installed (Debian: apt-get install binutils-aarch64-linux-gnu).");
+        foreach (var shim in ShimsFor("linux-arm64"))
+        {
+            var text = NativeBuild.Run(objdump, ["-d", "--no-show-raw-insn", "--disassemble=snaploader_unregister", shim])
+                .EnsureSuccess("objdump -d").Output;
+            var instructions = Regex.Matches(text, @"^\s*[0-9a-f]+:\s+(?<insn>\S.*)$", RegexOptions.Multiline)
+                .Select(m => m.Groups["insn"].Value.Trim())
+                .ToList();
+            var mark = instructions.FindIndex(i => i.StartsWith("stlr", StringComparison.Ordinal));
+            Assert.IsTrue(mark >= 0, $"no stlr (the removed mark) in snaploader_unregister of {shim}:\n{text}");
+            var read = instructions.FindIndex(mark, i => i.StartsWith("ldar", StringComparison.Ordinal));
+            Assert.IsTrue(read > mark, $"no ldar (the use count) after the mark in {shim}:\n{text}");
+            Assert.IsTrue(instructions.Skip(mark).Take(read - mark).Any(i => Regex.IsMatch(i, @"^dmb\s+ish$")),
+                $"no dmb ish between the mark and the use count in {shim}:\n{text}");
+        }
+    }
+
     private static IEnumerable<Version> GlibcVersions(string text) =>
         Regex.Matches(text, @"GLIBC_(\d+\.\d+(\.\d+)?)").Select(m => Version.Parse(m.Groups[1].Value));
 }
