@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mutation check of the C tests: for every interposed entry point, builds a copy of native/ in which that wrapper
 never matches (it always passes through, or for dlopen never redirects), runs the C tests against it, and reports
-which tests caught it. Exit 1 when a mutant survives (no test failed).
+which tests caught it (a test that hangs for 60 s counts as failed). Exit 1 when a mutant survives (no test failed).
 Usage: native/tests/mutate.py [workdir] [name ...]"""
 import os, re, shutil, subprocess, sys
 
@@ -80,7 +80,7 @@ def main():
         build = os.path.join(work, name, "build")
         subprocess.run(["cmake", "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=Release"], check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["cmake", "--build", build, "--parallel"], check=True, stdout=subprocess.DEVNULL)
-        r = subprocess.run(["ctest", "--test-dir", build, "-E", "^not_preloaded$"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        r = subprocess.run(["ctest", "--test-dir", build, "-E", "^not_preloaded$", "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         failed = re.findall(r"^\s*\d+ - (\S+) \(", r.stdout, re.M)
         print("%-24s caught by: %s" % (name, ", ".join(failed) if failed else "NOTHING (survived)"), flush=True)
         if not failed:

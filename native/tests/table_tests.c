@@ -441,9 +441,15 @@ void t_unregister_racing(void)
 
 /* ---- unregister while a use does not end: the descriptor is kept, on /dev/null */
 
+static int g_slow_started = -1; /* the pipe's write end: 's' from the constructor, 'f' when the dlopen failed */
+
 static void *slow_dlopen(void *path)
 {
-    return dlopen((const char *)path, RTLD_NOW); /* the library's constructor sleeps 600 ms */
+    void *h = dlopen((const char *)path, RTLD_NOW); /* the library's constructor sleeps 600 ms */
+    if (h == NULL) {
+        (void)!write(g_slow_started, "f", 1); /* no constructor ran: the test must fail, not wait for it */
+    }
+    return h;
 }
 
 void t_unregister_in_use(void)
@@ -461,10 +467,12 @@ void t_unregister_in_use(void)
     char started_fd[16];
     snprintf(started_fd, sizeof started_fd, "%d", started[1]);
     setenv("SL_SLOW_STARTED_FD", started_fd, 1);
+    g_slow_started = started[1];
     pthread_t t;
     CHECK(pthread_create(&t, NULL, slow_dlopen, p) == 0);
-    char byte;
-    CHECK(read(started[0], &byte, 1) == 1); /* the dlopen is in the constructor now, holding its use of the descriptor */
+    char byte = 0;
+    CHECK(read(started[0], &byte, 1) == 1);
+    CHECK(byte == 's'); /* the dlopen is in the constructor now, holding its use of the descriptor */
     unsetenv("SL_SLOW_STARTED_FD");
     close(started[0]);
     close(started[1]);
