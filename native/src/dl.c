@@ -123,15 +123,10 @@ __attribute__((noinline)) static const struct sl_entry *dl_entry(const char *fil
 
 /* dlopen, or dlmopen into lmid (other_namespace), of a registered file: a declared library with its needs first (not
  * for RTLD_NOLOAD, nor into another namespace, which would not reuse what this one loaded), else its load path or
- * /proc/self/fd/N. The path handed on is absolute: no caller's RUNPATH is involved, so this need not be a tail call,
- * and it holds a use of the descriptors until the real function returns. A file taken back meanwhile is opened as
- * named, from the disk. */
-__attribute__((noinline)) static void *open_registered(const struct sl_entry *e, const char *file, int mode, int other_namespace,
-                                                       Lmid_t lmid)
+ * /proc/self/fd/N. The path handed on is absolute: no caller's RUNPATH is involved, so this need not be a tail call.
+ * Called with a use of e held, which covers every descriptor until the real function returns; ends it. */
+__attribute__((noinline)) static void *open_registered(const struct sl_entry *e, int mode, int other_namespace, Lmid_t lmid)
 {
-    if (!sl_use_begin(e)) {
-        return other_namespace ? SL_REAL(dlmopen_fn, dlmopen)(lmid, file, mode) : SL_REAL(dlopen_fn, dlopen)(file, mode);
-    }
     const struct sl_library *lib = sl_library_of(e);
     void *h;
     if (other_namespace) {
@@ -146,14 +141,17 @@ __attribute__((noinline)) static void *open_registered(const struct sl_entry *e,
 }
 
 /* dlopen and dlmopen are written out, not SL_WRAP (wrap.h): a miss must end in the sibling call shown here (which
- * SNAPLOADER_BREAK_TAILCALL_FOR_TESTS breaks on purpose), a slash-less name looks up the aliases, a match hands on the
- * caller's name as well, and both first clear the kept dlerror reason. dlerror takes no path at all. */
+ * SNAPLOADER_BREAK_TAILCALL_FOR_TESTS breaks on purpose), a slash-less name looks up the aliases, and both first clear
+ * the kept dlerror reason. As in SL_WRAP, an entry taken back before its use is looked up again. dlerror takes no path
+ * at all. */
 SL_EXPORT void *dlopen(const char *file, int mode)
 {
     g_error_pending = 0;
-    const struct sl_entry *e = dl_entry(file);
-    if (e != NULL) {
-        return open_registered(e, file, mode, 0, LM_ID_BASE);
+    const struct sl_entry *e;
+    while ((e = dl_entry(file)) != NULL) {
+        if (sl_use_begin(e)) {
+            return open_registered(e, mode, 0, LM_ID_BASE);
+        }
     }
     dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
 #ifdef SNAPLOADER_BREAK_TAILCALL_FOR_TESTS
@@ -168,9 +166,11 @@ SL_EXPORT void *dlopen(const char *file, int mode)
 SL_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
     g_error_pending = 0;
-    const struct sl_entry *e = dl_entry(file);
-    if (e != NULL) {
-        return open_registered(e, file, mode, 1, lmid);
+    const struct sl_entry *e;
+    while ((e = dl_entry(file)) != NULL) {
+        if (sl_use_begin(e)) {
+            return open_registered(e, mode, 1, lmid);
+        }
     }
     dlmopen_fn real = SL_REAL(dlmopen_fn, dlmopen);
     return real(lmid, file, mode);

@@ -8,31 +8,19 @@
 typedef __typeof__(&fopen) fopen_fn;
 typedef __typeof__(&freopen) freopen_fn;
 
-/* 0 with a use of e held, or the errno to fail with: the mode asks for writing, or e was taken back. */
-static int begin(const struct sl_entry *e, const char *mode)
-{
-    int err = sl_fopen_mode_check(mode);
-    if (err == 0 && !sl_use_begin(e)) {
-        err = ENOENT;
-    }
-    return err;
-}
-
 static FILE *fopen_entry(const struct sl_entry *e, const char *mode, fopen_fn real)
 {
-    int err = begin(e, mode);
+    int err = sl_fopen_mode_check(mode);
     if (err != 0) {
         sl_set_errno(err);
         return NULL;
     }
-    FILE *f = real(e->target->proc_path, mode);
-    sl_use_end();
-    return f;
+    return real(e->target->proc_path, mode);
 }
 
 static FILE *freopen_entry(const struct sl_entry *e, const char *mode, FILE *stream, freopen_fn real)
 {
-    int err = begin(e, mode);
+    int err = sl_fopen_mode_check(mode);
     if (err != 0) {
         if (stream != NULL) {
             fclose(stream); /* freopen closes the stream even when it fails */
@@ -40,9 +28,7 @@ static FILE *freopen_entry(const struct sl_entry *e, const char *mode, FILE *str
         sl_set_errno(err);
         return NULL;
     }
-    FILE *f = real(e->target->proc_path, mode, stream);
-    sl_use_end();
-    return f;
+    return real(e->target->proc_path, mode, stream);
 }
 
 /* The FILE comes from the wrapper's own next definition, on a match too: fopen64 stays fopen64. */

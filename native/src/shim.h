@@ -51,8 +51,8 @@ SL_HIDDEN const struct sl_entry *sl_lookup_alias(const char *name);
 /* Whether a file entry still stands (not unregistered). */
 SL_HIDDEN int sl_is_live(const struct sl_entry *e);
 /* Holds a use of e's descriptor (and, inside dlopen, of every entry's): 0, and nothing held, when e was taken back.
- * Every wrapper that hands a descriptor or /proc/self/fd path of an entry to the kernel or to the real function
- * does so between sl_use_begin and sl_use_end. Lock-free. */
+ * Every wrapper holds one from its match to its return (SL_WRAP, dlopen, dlmopen), so no descriptor or
+ * /proc/self/fd path of an entry reaches the kernel or the real function after its unregister. Lock-free. */
 SL_HIDDEN int sl_use_begin(const struct sl_entry *e);
 /* Leaves errno as it is: a wrapper ends its use after the call whose errno it returns. */
 SL_HIDDEN void sl_use_end(void);

@@ -3,10 +3,13 @@
  *
  *   SL_WRAP(ret, name, (params), lookup, on_match, on_miss)
  *
- * defines the exported function `ret name(params)`: lookup is evaluated once, into `e` (NULL: not registered);
- * on_match is an expression of e and the parameters, on_miss one of the parameters, most often
- * SL_NEXT(name)(arguments). One SL_WRAP per symbol, directly or through a file's family macro, so each .c file
- * lists what it exports, one line a name. A wrapper whose logic does not fit this shape is written out (dl.c). */
+ * defines the exported function `ret name(params)`: lookup is evaluated into `e` (NULL: not registered); on_match is
+ * an expression of e and the parameters, evaluated with a use of e held (table.c), on_miss one of the parameters,
+ * most often SL_NEXT(name)(arguments). An entry taken back between the lookup and the use is looked up again: the
+ * path may stand registered anew, or on disk. The loop ends, since each turn needs another registration.
+ *
+ * One SL_WRAP per symbol, directly or through a file's family macro, so each .c file lists what it exports, one line
+ * a name. A wrapper whose logic does not fit this shape is written out (dl.c). */
 #ifndef SNAPLOADER_WRAP_H
 #define SNAPLOADER_WRAP_H
 
@@ -15,9 +18,13 @@
 #define SL_WRAP(ret, name, params, lookup, on_match, on_miss) \
     SL_EXPORT ret name params                                 \
     {                                                         \
-        const struct sl_entry *e = (lookup);                  \
-        if (e != NULL) {                                      \
-            return on_match;                                  \
+        const struct sl_entry *e;                             \
+        while ((e = (lookup)) != NULL) {                      \
+            if (sl_use_begin(e)) {                            \
+                ret r_ = (on_match);                          \
+                sl_use_end();                                 \
+                return r_;                                    \
+            }                                                 \
         }                                                     \
         return on_miss;                                       \
     }

@@ -115,6 +115,7 @@ void t_alias_rules(void);
 void t_unregister(void);
 void t_unregister_without_descriptors(void);
 void t_unregister_racing(void);
+void t_reregister_racing(void);
 void t_unregister_in_use(void);
 void t_descriptor(void);
 void t_freeze(void);

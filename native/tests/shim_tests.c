@@ -182,6 +182,7 @@ static const struct test_case k_tests[] = {
     {"unregister", t_unregister},
     {"unregister_without_descriptors", t_unregister_without_descriptors},
     {"unregister_racing", t_unregister_racing},
+    {"reregister_racing", t_reregister_racing},
     {"unregister_in_use", t_unregister_in_use},
     {"descriptor", t_descriptor},
     {"freeze", t_freeze},

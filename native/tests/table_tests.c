@@ -439,6 +439,54 @@ void t_unregister_racing(void)
     CHECK(count_memfds("sl-race", NULL) == 0);
 }
 
+/* ---- taken back and registered again while other threads open it */
+
+#define AGAIN_ROUNDS 1000
+static char g_again_path[PATH_MAX];
+static int g_again_stop;
+
+/* Opens a path that always stands: registered ('R'), or on disk ('D') between an unregister and the next register.
+ * ENOENT would be a wrapper that found an entry, saw it taken back before its use, and did not look again. */
+static void *again_reader(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&g_again_stop, __ATOMIC_ACQUIRE)) {
+        int fd = open(g_again_path, O_RDONLY);
+        CHECK(fd >= 0);
+        char b = 0;
+        CHECK(read(fd, &b, 1) == 1);
+        CHECK(b == 'R' || b == 'D');
+        close(fd);
+        struct stat st;
+        CHECK(stat(g_again_path, &st) == 0 && st.st_size == 1);
+    }
+    return NULL;
+}
+
+void t_reregister_racing(void)
+{
+    setup();
+    pathf(g_again_path, "%s/task/again.bin", g_root);
+    int disk = open(g_again_path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    CHECK(disk >= 0 && write(disk, "D", 1) == 1);
+    close(disk);
+    int fd = sealed_memfd("sl-again", "R", 1);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK(pthread_create(&t[i], NULL, again_reader, NULL) == 0);
+    }
+    for (int round = 0; round < AGAIN_ROUNDS; round++) {
+        CHECK(sl_register(g_again_path, fd) == 0);
+        CHECK(sl_unregister(g_again_path) == 0);
+    }
+    __atomic_store_n(&g_again_stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+    }
+    close(fd);
+    CHECK(count_memfds("sl-again", NULL) == 0);
+}
+
 /* ---- unregister while a use does not end: the descriptor is kept, on /dev/null */
 
 static int g_slow_started = -1; /* the pipe's write end: 's' from the constructor, 'f' when the dlopen failed */

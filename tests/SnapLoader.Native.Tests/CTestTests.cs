@@ -10,7 +10,7 @@ public sealed class CTestTests
     private static readonly string[] s_cases =
     [
         "preload_detected", "register_rules", "alias_rules", "unregister", "unregister_without_descriptors", "unregister_racing",
-        "unregister_in_use", "descriptor", "freeze",
+        "reregister_racing", "unregister_in_use", "descriptor", "freeze",
         "open_family", "fortify_open_family", "open_rules", "fopen_family",
         "stat_new_abi", "stat_old_abi", "statx", "access_family", "realpath_family", "readlink",
         "normalisation", "relative_cwd", "relative_dirfd", "long_cwd", "null_paths", "no_basename_fallback", "passthrough",
@@ -25,6 +25,7 @@ public sealed class CTestTests
     [DataRow("unregister")]
     [DataRow("unregister_without_descriptors")]
     [DataRow("unregister_racing")]
+    [DataRow("reregister_racing")]
     [DataRow("unregister_in_use")]
     [DataRow("descriptor")]
     [DataRow("freeze")]

@@ -130,9 +130,10 @@ public sealed class ElfAbiTests
     }
 
     /// <summary>
-    /// dlopen and dlmopen leave through an indirect jump (x86-64 <c>jmp *%reg</c>, AArch64 <c>br xN</c>), never
-    /// <c>call</c>/<c>bl</c> then <c>ret</c>: glibc must see our caller's return address (the C test
-    /// dlopen_runpath_tailcall proves the effect for dlopen; this covers dlmopen and both architectures).
+    /// dlopen and dlmopen hand a miss to glibc through an indirect jump (x86-64 <c>jmp *%reg</c>, AArch64
+    /// <c>br xN</c>), never <c>call</c>/<c>bl</c> then <c>ret</c>: glibc must see our caller's return address (the C
+    /// test dlopen_runpath_tailcall proves the effect for dlopen; this covers dlmopen and both architectures). Every
+    /// way out is a jump: the function has no <c>ret</c>.
     /// </summary>
     [TestMethod]
     [DataRow("linux-x64", "dlopen")]
@@ -154,7 +155,7 @@ public sealed class ElfAbiTests
                 .ToList();
             Assert.IsTrue(instructions.Count > 3, $"{function} not found in {shim}:\n{text}");
             var tail = rid == "linux-x64" ? new Regex(@"^jmp\s+\*%r\w+$") : new Regex(@"^br\s+x\d+$");
-            Assert.IsTrue(tail.IsMatch(instructions[^1]), $"{function} ends in '{instructions[^1]}':\n{text}");
+            Assert.IsTrue(instructions.Any(tail.IsMatch), $"{function} has no indirect jump into glibc:\n{text}");
             Assert.IsFalse(instructions.Any(i => i.StartsWith("ret", StringComparison.Ordinal)), $"{function} returns by itself:\n{text}");
         }
     }
