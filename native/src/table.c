@@ -52,10 +52,10 @@ int sl_is_live(const struct sl_entry *e)
     return is_live(e);
 }
 
-/* A wrapper that uses an entry's descriptor holds a use across the system call (or the real dlopen) that takes it.
- * The count and the removed mark are sequentially consistent: a use that saw the entry live was counted before
- * snaploader_unregister marked it, so the unregister that waits for no use to remain cannot close the descriptor
- * under it; a use counted later sees the mark. One count for all entries: uses are short, unregister is rare. */
+/* A wrapper holds a use of the entry it matched from the match until it returns (wrap.h, dl.c). The count and the
+ * removed mark are sequentially consistent: a use that saw the entry live was counted before snaploader_unregister
+ * marked it, so the unregister that waits for no use to remain cannot close the descriptor under it; a use counted
+ * later sees the mark, and its wrapper looks again. One count for all entries: uses are short, unregister is rare. */
 int sl_use_begin(const struct sl_entry *e)
 {
     __atomic_add_fetch(&g_uses, 1, __ATOMIC_SEQ_CST);
