@@ -110,7 +110,8 @@ static void *open_declared(const struct sl_library *lib, int mode)
     return h;
 }
 
-/* The registered file or alias a dlopen of file names, or NULL. */
+/* The registered file or alias a dlopen of file names, with a use of it held; or NULL. As in SL_WRAP (wrap.h), an
+ * entry taken back before its use is looked up again. */
 __attribute__((noinline)) static const struct sl_entry *dl_entry(const char *file)
 {
     const char *volatile v = file;
@@ -118,7 +119,11 @@ __attribute__((noinline)) static const struct sl_entry *dl_entry(const char *fil
     if (p == NULL) {
         return NULL;
     }
-    return strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
+    const struct sl_entry *e;
+    do {
+        e = strchr(p, '/') != NULL ? sl_lookup_at(AT_FDCWD, p) : sl_lookup_alias(p);
+    } while (e != NULL && !sl_use_begin(e));
+    return e;
 }
 
 /* dlopen, or dlmopen into lmid (other_namespace), of a registered file: a declared library with its needs first (not
@@ -142,16 +147,13 @@ __attribute__((noinline)) static void *open_registered(const struct sl_entry *e,
 
 /* dlopen and dlmopen are written out, not SL_WRAP (wrap.h): a miss must end in the sibling call shown here (which
  * SNAPLOADER_BREAK_TAILCALL_FOR_TESTS breaks on purpose), a slash-less name looks up the aliases, and both first clear
- * the kept dlerror reason. As in SL_WRAP, an entry taken back before its use is looked up again. dlerror takes no path
- * at all. */
+ * the kept dlerror reason. dlerror takes no path at all. */
 SL_EXPORT void *dlopen(const char *file, int mode)
 {
     g_error_pending = 0;
-    const struct sl_entry *e;
-    while ((e = dl_entry(file)) != NULL) {
-        if (sl_use_begin(e)) {
-            return open_registered(e, mode, 0, LM_ID_BASE);
-        }
+    const struct sl_entry *e = dl_entry(file);
+    if (e != NULL) {
+        return open_registered(e, mode, 0, LM_ID_BASE);
     }
     dlopen_fn real = SL_REAL(dlopen_fn, dlopen);
 #ifdef SNAPLOADER_BREAK_TAILCALL_FOR_TESTS
@@ -166,11 +168,9 @@ SL_EXPORT void *dlopen(const char *file, int mode)
 SL_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
     g_error_pending = 0;
-    const struct sl_entry *e;
-    while ((e = dl_entry(file)) != NULL) {
-        if (sl_use_begin(e)) {
-            return open_registered(e, mode, 1, lmid);
-        }
+    const struct sl_entry *e = dl_entry(file);
+    if (e != NULL) {
+        return open_registered(e, mode, 1, lmid);
     }
     dlmopen_fn real = SL_REAL(dlmopen_fn, dlmopen);
     return real(lmid, file, mode);
