@@ -61,17 +61,20 @@ internal static partial class BucketRegionHint
         return null;
     }
 
+    // What a region name looks like ("eu-west-1", "us-gov-west-1"), once for every pattern below.
+    private const string Region = @"[a-z]{2}(?:-[a-z]+)+-\d+";
+
     // Checked, since it goes into a message that tells the user what to set.
-    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d+$")]
+    [GeneratedRegex("^" + Region + "$")]
     private static partial Regex RegionName();
 
-    [GeneratedRegex(@"expecting '([a-z]{2}(?:-[a-z]+)+-\d+)'")]
+    [GeneratedRegex("expecting '(" + Region + ")'")]
     private static partial Regex ExpectingRegion();
 
-    [GeneratedRegex(@"<Region>([a-z]{2}(?:-[a-z]+)+-\d+)</Region>")]
+    [GeneratedRegex("<Region>(" + Region + ")</Region>")]
     private static partial Regex RegionElement();
 
     // "<Endpoint>bucket.s3.eu-west-1.amazonaws.com</Endpoint>" or s3-eu-west-1.
-    [GeneratedRegex(@"\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com")]
+    [GeneratedRegex(@"\.s3[.-](" + Region + @")\.amazonaws\.com")]
     private static partial Regex EndpointRegion();
 }
